@@ -1,0 +1,41 @@
+# Librarian: `make demo` and `make test` set everything up themselves (python3 + make + registry).
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export LIBRARIAN_HOME ?= $(CURDIR)/.librarian
+
+.PHONY: install demo test lint typecheck bench eval serve clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip uv
+	$(BIN)/uv pip install --python $(BIN)/python -q -e '.[tts,dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python examples/demo.py
+
+test: $(STAMP)
+	bash scripts/services.sh
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/podcast.py
+
+serve: $(STAMP)
+	$(BIN)/librarian serve
+
+clean:
+	rm -rf $(VENV) .librarian out eval-results .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""The specialists: importer, researcher, scriptwriter, narrator, assembler."""

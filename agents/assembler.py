@@ -1,0 +1,212 @@
+"""The assembler: the final audio, the script files, and the artifact with its provenance."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import subprocess
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+from agents.script import Host, Line, Passage
+from storage import db, edges
+from storage.models import Artifact, Segment
+from storage.objects import objects
+from storage.settings import Settings
+from tools.audio import AudioMeta, LineAudio, assemble
+
+NAMESPACE = uuid.UUID("0f7c2b0e-3a55-4e0a-9d6b-41a0d8f3c7aa")
+PAUSE_SAME = 0.3
+PAUSE_CHANGE = 0.45
+PAUSE_SECTION = 0.9
+
+
+def pauses(lines: list[Line]) -> list[float]:
+    """Natural silences: short within a speaker, longer at a hand-off, longest between segments."""
+    out = []
+    for i, line in enumerate(lines):
+        nxt = lines[i + 1] if i + 1 < len(lines) else None
+        if nxt is None:
+            out.append(0.6)
+        elif nxt.section != line.section:
+            out.append(PAUSE_SECTION)
+        elif nxt.speaker != line.speaker:
+            out.append(PAUSE_CHANGE)
+        else:
+            out.append(PAUSE_SAME)
+    return out
+
+
+def chapters(lines: list[Line]) -> list[tuple[str, int]]:
+    out: list[tuple[str, int]] = []
+    for i, line in enumerate(lines):
+        if not out or out[-1][0] != line.section:
+            out.append((line.section or "Episode", i))
+    return out
+
+
+def credits(passages: list[Passage]) -> list[str]:
+    """One APA-like line per source, in the order the episode presents them."""
+    seen: dict[str, str] = {}
+    for p in passages:
+        if p.source_id in seen:
+            continue
+        authors = ", ".join(p.source_authors) if p.source_authors else "Unknown author"
+        year = f" ({p.source_year})" if p.source_year else ""
+        seen[p.source_id] = f"{authors}{year}. {p.source_title}."
+    return list(seen.values())
+
+
+def script_markdown(title: str, hosts: list[Host], lines: list[Line], times: list[tuple[float,
+                    float]], passages: dict[str, Passage]) -> str:
+    out = [f"# {title}", "", "Hosts: " + ", ".join(f"{h.name} ({h.role})" for h in hosts), ""]
+    section = None
+    for line, (start, _end) in zip(lines, times, strict=True):
+        if line.section != section:
+            section = line.section
+            out += [f"## {section}", ""]
+        refs = []
+        for cid in line.citations:
+            p = passages.get(cid)
+            if p:
+                refs.append(f"{p.source_title[:60]}" + (f", p. {p.page}" if p.page else ""))
+        stamp = f"{int(start // 60):02d}:{start % 60:04.1f}"
+        out.append(f"**[{stamp}] {line.speaker}:** {line.text}  ")
+        out.append(f"<sub>sources: {'; '.join(refs)} · support {line.support}</sub>")
+        out.append("")
+    out += ["## Sources", ""] + [f"- {c}" for c in credits(list(passages.values()))]
+    return "\n".join(out) + "\n"
+
+
+def artifact_id_for(job_id: str) -> str:
+    return str(uuid.uuid5(NAMESPACE, f"artifact:{job_id}"))
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def probe_duration(path: Path) -> float:
+    """Duration of an audio file as ffmpeg decodes it."""
+    import imageio_ffmpeg
+
+    proc = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(path),
+                           "-f", "null", "-"], capture_output=True, text=True, check=False)
+    last = [ln for ln in proc.stderr.splitlines() if "time=" in ln]
+    stamp = last[-1].split("time=")[1].split()[0] if last else "0:0:0"
+    h, m, s = stamp.split(":")
+    return int(h) * 3600 + int(m) * 60 + float(s)
+
+
+async def assemble_podcast(settings: Settings, *, job_id: str, owner: str, title: str,
+                           hosts: list[Host], lines: list[Line], audio: list[dict[str, Any]],
+                           passages: list[Passage], recipe: dict[str, Any], wav: bool,
+                           music: bool, version_of: str | None,
+                           writer: dict[str, Any]) -> dict[str, Any]:
+    """Mix and store the episode, then write artifact, segments and edges in one transaction."""
+    by_chunk = {p.chunk_id: p for p in passages}
+    aid = artifact_id_for(job_id)
+    store = objects(settings)
+    meta = AudioMeta(title=title, artist=", ".join(h.name for h in hosts),
+                     album="Librarian", comment="Sources: " + " | ".join(credits(passages)),
+                     chapters=chapters(lines))
+    with tempfile.TemporaryDirectory(prefix="librarian-podcast-") as tmp:
+        mp3 = Path(tmp) / "podcast.mp3"
+        wav_path = Path(tmp) / "podcast.wav" if wav else None
+        clips = [LineAudio(Path(a["path"]), line.speaker, p)
+                 for a, line, p in zip(audio, lines, pauses(lines), strict=True)]
+        res = await asyncio.to_thread(assemble, clips, mp3, meta=meta, wav_out=wav_path,
+                                      music=music)
+        script = {"artifact_id": aid, "title": title, "duration_s": round(res.duration_s, 3),
+                  "hosts": [h.model_dump() for h in hosts],
+                  "chapters": [{"title": t, "start_s": round(a, 3), "end_s": round(b, 3)}
+                               for t, a, b in res.chapters],
+                  "lines": [{**line.model_dump(exclude={"meta"}), "start_s": round(t[0], 3),
+                             "end_s": round(t[1], 3),
+                             "sources": [{"chunk_id": c, "source_id": by_chunk[c].source_id,
+                                          "page": by_chunk[c].page}
+                                         for c in line.citations if c in by_chunk]}
+                            for line, t in zip(lines, res.line_times, strict=True)],
+                  "credits": credits(passages), "loudness_lufs": round(res.lufs, 2)}
+        md = script_markdown(title, hosts, lines, res.line_times, by_chunk)
+        prefix = f"artifacts/{aid}/"
+        files = {"audio": prefix + "podcast.mp3", "script_json": prefix + "script.json",
+                 "script_md": prefix + "script.md"}
+        await store.put_file(files["audio"], mp3, "audio/mpeg")
+        await store.put(files["script_json"], json.dumps(script, indent=1).encode(),
+                        "application/json")
+        await store.put(files["script_md"], md.encode(), "text/markdown")
+        if wav_path is not None:
+            files["wav"] = prefix + "podcast.wav"
+            await store.put_file(files["wav"], wav_path, "audio/wav")
+        mp3_sha = sha256_file(mp3)
+    try:
+        await _record(settings, aid=aid, job_id=job_id, owner=owner, title=title, hosts=hosts,
+                      lines=lines, times=res.line_times, passages=passages, files=files,
+                      duration=res.duration_s, recipe=recipe, version_of=version_of,
+                      writer=writer, extra={"lufs": res.lufs, "sha256": mp3_sha,
+                                            "chapters": script["chapters"]})
+    except BaseException:
+        await store.delete_prefix(f"artifacts/{aid}/")
+        raise
+    return {"artifact_id": aid, "files": files, "duration_s": round(res.duration_s, 2),
+            "lines": len(lines), "lufs": round(res.lufs, 2)}
+
+
+async def _record(settings: Settings, *, aid: str, job_id: str, owner: str, title: str,
+                  hosts: list[Host], lines: list[Line], times: list[tuple[float, float]],
+                  passages: list[Passage], files: dict[str, str], duration: float,
+                  recipe: dict[str, Any], version_of: str | None, writer: dict[str, Any],
+                  extra: dict[str, Any]) -> None:
+    by_chunk = {p.chunk_id: p for p in passages}
+    async with db.session(settings) as s:
+        existing = await s.get(Artifact, aid)
+        if existing is not None:  # a resumed job finishing again: replace, do not duplicate
+            await s.delete(existing)
+            await edges.delete_node_edges(s, "artifact", [aid])
+            await s.flush()
+        s.add(Artifact(id=aid, owner=owner, kind="podcast", title=title, job_id=job_id,
+                       files=files, duration_s=duration, recipe=recipe, version_of=version_of,
+                       meta={"hosts": [h.model_dump() for h in hosts], **extra}))
+        await s.flush()
+        seg_ids = []
+        for line, (start, end) in zip(lines, times, strict=True):
+            sid = str(uuid.uuid5(NAMESPACE, f"{aid}:segment:{line.seq}"))
+            seg_ids.append(sid)
+            s.add(Segment(id=sid, artifact_id=aid, seq=line.seq, kind=line.kind,
+                          speaker=line.speaker, text=line.text, section=line.section,
+                          start_s=start, end_s=end, support=line.support,
+                          meta={"citations": line.citations, "quote": line.quote,
+                                **line.meta}))
+        await s.flush()
+        await edges.delete_node_edges(s, "segment", seg_ids)
+        for src_id in sorted({p.source_id for p in passages}):
+            await edges.add_edge(s, ("artifact", aid), "GENERATED_FROM", ("source", src_id))
+        for line, sid in zip(lines, seg_ids, strict=True):
+            for cid in line.citations:
+                p = by_chunk.get(cid)
+                quote = line.quote if line.quote and p and line.quote in " ".join(
+                    p.text.split()) else ""
+                await edges.add_edge(s, ("segment", sid), "DERIVED_FROM", ("chunk", cid),
+                                     {"quote": quote, "support": line.support,
+                                      "source_id": p.source_id if p else None})
+        model = writer.get("model") or f"extractive@{writer.get('writer', 'extractive')}"
+        await edges.add_edge(s, ("artifact", aid), "GENERATED_BY", ("model", model),
+                             {"writer": writer.get("writer"),
+                              "prompt_hashes": writer.get("prompt_hashes", {})})
+        for h in hosts:
+            await edges.add_edge(s, ("artifact", aid), "NARRATED_BY", ("voice", h.voice_id),
+                                 {"host": h.name, "role": h.role})
+        await edges.add_edge(s, ("artifact", aid), "CREATED_BY", ("owner", owner),
+                             {"job_id": job_id})
+        await edges.add_edge(s, ("artifact", aid), "GENERATED_BY", ("run", job_id),
+                             {"recipe": recipe})
+        if version_of:
+            await edges.add_edge(s, ("artifact", aid), "VERSION_OF", ("artifact", version_of))

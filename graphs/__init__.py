@@ -1,0 +1,1 @@
+"""The state graphs: ingest, podcast (and more formats as they land)."""

@@ -1,0 +1,272 @@
+"""Podcast graph: resolve -> plan -> research -> write -> ground -> narrate -> assemble.
+
+Sources may be library ids or files/URLs (imported first, idempotently). The offline default
+writes an extractive, deterministic script; with an LLM configured (or writer="llm") the LLM
+writer is used. Every line cites chunk ids; the grounding check scores, rewrites or drops lines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any, TypedDict
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.graph import END, START, StateGraph
+
+from agents import grounding, narrator, researcher, scriptwriter
+from agents.assembler import assemble_podcast
+from agents.context import job_id, report, settings_for
+from agents.importer import is_url
+from agents.script import Brief, Host, Line, Passage, WriterInput, WriterOutput, estimate_seconds
+from graphs import ingest
+from graphs.registry import GraphSpec
+from storage import db, library
+from storage.errors import BadInput, Forbidden, NotFound
+from storage.settings import Settings
+from tools import tts
+from tools.embed import MODEL_ID as EMBED_MODEL
+
+GRAPH_VERSION = "podcast/1"
+STAGES = ["resolve", "plan", "research", "write", "ground", "narrate", "assemble"]
+MUSIC_S = 9.0  # jingle lead-in and outro the assembler adds
+
+
+class PodcastState(TypedDict, total=False):
+    # request
+    sources: list[str]
+    owner: str
+    minutes: float
+    hosts: int
+    style: str
+    voices: list[str] | None
+    topic: str | None
+    audience: str | None
+    title: str | None
+    writer: str | None  # "extractive" | "llm"; default: llm when configured
+    wav: bool
+    music: bool
+    max_cost: float | None
+    version_of: str | None
+    # produced
+    source_ids: list[str]
+    source_hashes: dict[str, str]
+    hosts_plan: list[dict[str, Any]]
+    pace: dict[str, float]
+    estimate: dict[str, Any]
+    passages: list[dict[str, Any]]
+    draft: dict[str, Any]
+    lines: list[dict[str, Any]]
+    grounding: dict[str, Any]
+    audio: list[dict[str, Any]]
+    result: dict[str, Any]
+
+
+def brief_of(state: PodcastState) -> Brief:
+    minutes = float(state.get("minutes") or 5.0)
+    hosts = int(state.get("hosts") or (1 if state.get("style") == "lecture" else 2))
+    if not 0.5 <= minutes <= 60:
+        raise BadInput("minutes must be between 0.5 and 60")
+    if not 1 <= hosts <= 4:
+        raise BadInput("hosts must be between 1 and 4")
+    style = state.get("style") or "conversational"
+    if style not in {"conversational", "interview", "lecture"}:
+        raise BadInput("style must be conversational, interview or lecture")
+    return Brief(minutes=minutes, hosts=hosts, style=style,  # type: ignore[arg-type]
+                 topic=state.get("topic"), audience=state.get("audience"),
+                 title=state.get("title"))
+
+
+async def resolve(state: PodcastState, config: RunnableConfig) -> PodcastState:
+    """Library ids stay; files and URLs are imported first (re-imports are detected)."""
+    settings = settings_for(config)
+    owner = state.get("owner", "local")
+    brief_of(state)  # validate the request before any work
+    wanted = state.get("sources") or []
+    if not wanted:
+        raise BadInput("give at least one source (library id, file or URL)")
+    ids: list[str] = []
+    sub = ingest.build_graph().compile()
+    for i, item in enumerate(wanted):
+        if is_url(item) or Path(item).expanduser().exists():
+            report(i / len(wanted), f"importing {item}")
+            cfg: RunnableConfig = {"configurable": {"thread_id": f"{job_id(config)}-import-{i}",
+                                                    "settings": settings}}
+            out = await sub.ainvoke({"source": item, "owner": owner}, cfg)
+            ids.append(out["result"]["source_id"])
+        else:
+            async with db.session(settings) as s:
+                try:
+                    await library.get_source(s, item, owner)
+                except NotFound:
+                    raise BadInput(f"{item} is neither a library source id nor a file") from None
+            ids.append(item)
+    ids = list(dict.fromkeys(ids))
+    hashes = {}
+    async with db.session(settings) as s:
+        for sid in ids:
+            hashes[sid] = (await library.get_source(s, sid, owner)).content_hash
+    return {"source_ids": ids, "source_hashes": hashes}
+
+
+def use_llm(state: PodcastState, settings: Settings) -> bool:
+    writer = state.get("writer")
+    if writer not in (None, "extractive", "llm"):
+        raise BadInput("writer must be 'extractive' or 'llm'")
+    if writer == "llm" and not settings.llm_configured:
+        raise BadInput("writer 'llm' needs LIBRARIAN_LLM_BASE_URL and LIBRARIAN_LLM_MODEL")
+    return writer == "llm" or (writer is None and settings.llm_configured)
+
+
+async def preflight(settings: Settings, state: PodcastState) -> dict[str, Any]:
+    """Voices, pace and what the run will cost, before anything paid is called."""
+    brief = brief_of(state)
+    voices = narrator.choose_voices(brief.hosts, state.get("voices"), settings)
+    hosts = scriptwriter.default_hosts(brief.hosts, [v.id for v in voices], brief.style)
+    pace = await narrator.seconds_per_word(hosts, settings)
+    target = brief.minutes * 60 - (MUSIC_S if state.get("music", True) else 0.0)
+    avg_spw = sum(pace.values()) / len(pace)
+    chars = int(target / avg_spw * tts.CHARS_PER_WORD)
+    cost = sum(tts.estimate(chars // len(voices), v)["cost_usd"] for v in voices)
+    est: dict[str, Any] = {"chars": chars, "tts_cost_usd": round(cost, 2),
+                           "target_speech_s": round(target, 1), "voices": [v.id for v in voices]}
+    if use_llm(state, settings):
+        from tools.llm import check_reachable
+
+        await check_reachable(settings)
+        est["llm_tokens"] = int(chars / 4 * 3)
+    return {"hosts": hosts, "pace": pace, "estimate": est, "target": target}
+
+
+async def plan(state: PodcastState, config: RunnableConfig) -> PodcastState:
+    """Choose voices, measure their pace, and refuse a run over budget."""
+    settings = settings_for(config)
+    pre = await preflight(settings, state)
+    max_cost = state.get("max_cost")
+    if max_cost is not None and pre["estimate"]["tts_cost_usd"] > max_cost:
+        raise Forbidden(f"estimated cost ${pre['estimate']['tts_cost_usd']:.2f} exceeds "
+                        f"--max-cost ${max_cost:.2f}")
+    return {"hosts_plan": [h.model_dump() for h in pre["hosts"]], "pace": pre["pace"],
+            "estimate": {**pre["estimate"], "target_s": pre["target"]}}
+
+
+async def research(state: PodcastState, config: RunnableConfig) -> PodcastState:
+    settings = settings_for(config)
+    brief = brief_of(state)
+    avg_spw = sum(state["pace"].values()) / len(state["pace"])
+    target_words = int(state["estimate"]["target_s"] / avg_spw)
+    passages = await researcher.research(settings, state["source_ids"], brief, target_words,
+                                         owner=state.get("owner"))
+    return {"passages": [p.model_dump() for p in passages]}
+
+
+def writer_input(state: PodcastState) -> WriterInput:
+    return WriterInput(passages=[Passage(**p) for p in state["passages"]],
+                       hosts=[Host(**h) for h in state["hosts_plan"]], brief=brief_of(state),
+                       target_seconds=state["estimate"]["target_s"],
+                       seconds_per_word=state["pace"])
+
+
+async def write(state: PodcastState, config: RunnableConfig) -> PodcastState:
+    settings = settings_for(config)
+    inp = writer_input(state)
+    out: WriterOutput
+    if use_llm(state, settings):
+        from agents.llm_writer import write_with_llm
+
+        report(0.1, "writing with the LLM (map over sections, then reduce)")
+        out = await write_with_llm(inp, settings)
+    else:
+        out = await scriptwriter.write_extractive(inp)
+    return {"draft": out.model_dump()}
+
+
+async def ground(state: PodcastState, config: RunnableConfig) -> PodcastState:
+    """Score every line against its cited chunks; rewrite or drop unsupported lines."""
+    inp = writer_input(state)
+    draft = WriterOutput(**state["draft"])
+    passages = {p.chunk_id: p for p in inp.passages}
+    lines, stats = grounding.ground(draft.lines, passages)
+    if not lines:
+        raise BadInput("no line of the script is supported by the sources")
+    supports = [line.support or 0.0 for line in lines]
+    stats_out: dict[str, Any] = {**stats, "mean_support": round(sum(supports) / len(supports), 4),
+                                 "estimated_s": round(estimate_seconds(lines, inp), 1),
+                                 "threshold": grounding.THRESHOLD}
+    return {"lines": [line.model_dump() for line in lines], "grounding": stats_out}
+
+
+async def narrate(state: PodcastState, config: RunnableConfig) -> PodcastState:
+    settings = settings_for(config)
+    lines = [Line(**d) for d in state["lines"]]
+    hosts = [Host(**h) for h in state["hosts_plan"]]
+
+    def progress(done: int, total: int) -> None:
+        report(done / total, f"synthesised {done}/{total} lines")
+
+    audio = await narrator.narrate(lines, hosts, settings, progress)
+    return {"audio": audio}
+
+
+def recipe_of(state: PodcastState, writer: dict[str, Any]) -> dict[str, Any]:
+    try:
+        code = version("librarian")
+    except PackageNotFoundError:
+        code = "source"
+    params = {k: state.get(k) for k in ("minutes", "hosts", "style", "voices", "topic",
+                                        "audience", "title", "writer", "wav", "music")}
+    return {"graph": "podcast", "graph_version": GRAPH_VERSION, "code_version": code,
+            "parameters": params, "sources": state["source_ids"],
+            "source_hashes": state["source_hashes"],
+            "models": {"embedder": EMBED_MODEL, "writer": writer.get("model") or "extractive",
+                       "voices": [h["voice_id"] for h in state["hosts_plan"]]},
+            "prompt_hashes": writer.get("prompt_hashes", {}), "seed": 7,
+            "pace": state["pace"]}
+
+
+async def assemble(state: PodcastState, config: RunnableConfig) -> PodcastState:
+    settings = settings_for(config)
+    lines = [Line(**d) for d in state["lines"]]
+    hosts = [Host(**h) for h in state["hosts_plan"]]
+    passages = [Passage(**p) for p in state["passages"]]
+    draft = state["draft"]
+    writer = {"writer": draft.get("writer"), "model": draft.get("model"),
+              "prompt_hashes": draft.get("prompt_hashes", {})}
+    title = state.get("title") or default_title(passages)
+    report(0.2, "mixing, normalising loudness, encoding MP3")
+    res = await assemble_podcast(settings, job_id=job_id(config), owner=state.get("owner", "local"),
+                                 title=title, hosts=hosts, lines=lines, audio=state["audio"],
+                                 passages=passages, recipe=recipe_of(state, writer),
+                                 wav=bool(state.get("wav")), music=state.get("music", True),
+                                 version_of=state.get("version_of"), writer=writer)
+    supports = [line.support or 0.0 for line in lines]
+    res.update(lines=len(lines), attributed_lines=sum(1 for line in lines if line.citations),
+               mean_support=round(sum(supports) / len(supports), 4),
+               requested_s=float(state.get("minutes") or 5.0) * 60,
+               writer=writer["writer"], notes=draft.get("notes", []),
+               grounding=state["grounding"])
+    return {"result": res}
+
+
+def default_title(passages: list[Passage]) -> str:
+    titles = list(dict.fromkeys(p.source_title for p in passages))
+    if len(titles) == 1:
+        return f"On \u201c{titles[0]}\u201d"
+    digest = hashlib.sha256("|".join(titles).encode()).hexdigest()[:4]
+    return f"{titles[0][:50]} and {len(titles) - 1} more ({digest})"
+
+
+def build_graph() -> StateGraph[Any]:
+    g: StateGraph[Any] = StateGraph(PodcastState)
+    for name in STAGES:
+        g.add_node(name, globals()[name])
+    g.add_edge(START, STAGES[0])
+    for a, b in zip(STAGES, STAGES[1:], strict=False):
+        g.add_edge(a, b)
+    g.add_edge(STAGES[-1], END)
+    return g
+
+
+SPEC = GraphSpec("podcast", build_graph, STAGES, "a narrated podcast with traced lines")
+graph = build_graph().compile()  # for LangGraph dev server / Studio

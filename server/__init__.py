@@ -1,0 +1,1 @@
+"""FastAPI app, job runner, arq worker and the `librarian` CLI."""

@@ -1,0 +1,302 @@
+"""The `librarian` command line: import, search, make, jobs (typer + rich)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from server import runner
+from storage import db, library
+from storage import jobs as jobs_db
+from storage.errors import LibrarianError
+from storage.settings import Settings, get_settings
+from tools import catalog
+
+app = typer.Typer(help="Librarian: import knowledge, generate traced podcasts from it.",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+make_app = typer.Typer(help="Generate content from library sources.", no_args_is_help=True)
+app.add_typer(make_app, name="make")
+console = Console(stderr=True)
+out = Console(highlight=False, soft_wrap=True)
+T = TypeVar("T")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object per line.")]
+
+
+def settings() -> Settings:
+    try:
+        return get_settings()
+    except LibrarianError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine; library errors become one red line and exit code 1."""
+    async def _wrapped() -> T:
+        try:
+            return await coro
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(_wrapped())
+    except LibrarianError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+
+
+def emit(obj: dict[str, Any]) -> None:
+    out.print(json.dumps(obj, default=str, ensure_ascii=False), markup=False, highlight=False)
+
+
+class Bars:
+    """Rich progress bars fed by job events (one bar per job)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(),
+                                 TextColumn("{task.percentage:>3.0f}%"),
+                                 TextColumn("[dim]{task.fields[msg]}"), TimeElapsedColumn(),
+                                 console=console, disable=not enabled, transient=False)
+        self.tasks: dict[str, TaskID] = {}
+
+    def add(self, job_id: str, label: str) -> None:
+        self.tasks[job_id] = self.progress.add_task(label[:40], total=1.0, msg="queued")
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        task = self.tasks.get(event["job_id"])
+        if task is None:
+            return
+        if event["type"] == "progress":
+            self.progress.update(task, completed=event["progress"],
+                                 msg=f"{event['stage']}: {event['message']}"[:60])
+        elif event["type"] == "status":
+            done = event["status"] == "completed"
+            self.progress.update(task, completed=1.0 if done else None, msg=event["status"])
+
+
+@app.command("import")
+def import_(
+    inputs: Annotated[list[str], typer.Argument(help="Files or http(s) URLs.")],
+    kind: Annotated[str | None, typer.Option(help="Kind hint (pdf, webpage, document).")] = None,
+    priority: Annotated[int, typer.Option(min=1, max=10)] = 5,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import papers, PDFs, web pages and documents into the library."""
+    cfg = settings()
+
+    async def _go() -> int:
+        failed = 0
+        bars = Bars(enabled=not as_json and sys.stderr.isatty())
+        with bars.progress:
+            for item in inputs:
+                job_id = await runner.submit(cfg, "ingest", {"source": item, **(
+                    {"kind": kind} if kind else {})}, priority=priority)
+                bars.add(job_id, Path(item).name or item)
+                job = await runner.run_job(cfg, job_id, bars)
+                row = {"input": item, "job_id": job_id, "status": job.status, **job.result}
+                if job.status != "completed":
+                    failed += 1
+                    row["error"] = job.error
+                if as_json:
+                    emit(row)
+                elif job.status == "completed":
+                    dup = " (already in the library)" if job.result.get("duplicate") else ""
+                    out.print(f"[green]imported[/green] {item}{dup}\n  source_id={row['source_id']}"
+                              f" kind={row['kind']} pages={row.get('pages')} "
+                              f"chunks={row['chunks']} licence={row.get('licence') or 'unknown'}"
+                              f"\n  title: {row['title']}\n  job_id={job_id}")
+                else:
+                    console.print(f"[red]failed[/red] {item}: {job.error}")
+        return failed
+
+    failed = run(_go())
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def sources(
+    kind: Annotated[str | None, typer.Option()] = None,
+    limit: Annotated[int, typer.Option(min=1)] = 100,
+    as_json: JsonOpt = False,
+) -> None:
+    """List the library's sources."""
+    cfg = settings()
+
+    async def _go() -> list[dict[str, Any]]:
+        async with db.session(cfg) as s:
+            rows = await library.list_sources(s, kind=kind, limit=limit)
+            counts = await library.chunk_counts(s, [r.id for r in rows])
+        return [catalog.describe(r, counts.get(r.id, 0)) for r in rows]
+
+    rows = run(_go())
+    if as_json:
+        for r in rows:
+            emit(r)
+        return
+    table = Table("source_id", "kind", "title", "pages", "chunks", "licence")
+    for r in rows:
+        table.add_row(r["source_id"], r["kind"], r["title"][:70], str(r["pages"] or ""),
+                      str(r["chunks"]), r["licence"] or "unknown")
+    out.print(table)
+
+
+@app.command()
+def show(source_id: str, as_json: JsonOpt = False) -> None:
+    """Show one source with its sections, references and figures."""
+    cfg = settings()
+
+    async def _go() -> dict[str, Any]:
+        async with db.session(cfg) as s:
+            src = await library.get_source(s, source_id)
+            chunks = await library.source_chunks(s, source_id)
+            figures = await library.source_figures(s, source_id)
+        info = catalog.describe(src, len(chunks))
+        sections: list[str] = []
+        for c in chunks:
+            path = " > ".join(c.heading_path)
+            if path and path not in sections:
+                sections.append(path)
+        info.update(abstract=src.abstract, sections=sections, references=src.references,
+                    figures=[{"label": f.label, "caption": f.caption, "page": f.page,
+                              "image": f.object_key} for f in figures],
+                    licence_evidence=src.licence_evidence)
+        return info
+
+    info = run(_go())
+    if as_json:
+        emit(info)
+        return
+    out.print(f"[bold]{info['title']}[/bold]  ({info['kind']}, {info['source_id']})")
+    if info["authors"]:
+        out.print("by " + ", ".join(info["authors"]))
+    out.print(f"pages={info['pages']} chunks={info['chunks']} licence={info['licence'] or 'unknown'}")
+    if info["abstract"]:
+        out.print(f"\n[bold]Abstract[/bold]\n{info['abstract']}")
+    out.print("\n[bold]Sections[/bold]")
+    for sec in info["sections"]:
+        out.print(f"  {sec}")
+    out.print(f"\n[bold]Figures and tables[/bold] ({len(info['figures'])})")
+    for f in info["figures"]:
+        out.print(f"  p.{f['page']} {f['caption'][:100]}")
+    out.print(f"\n[bold]References[/bold] ({len(info['references'])})")
+
+
+@app.command()
+def search(
+    query: str,
+    limit: Annotated[int, typer.Option(min=1, max=100)] = 5,
+    as_json: JsonOpt = False,
+) -> None:
+    """Search the library by meaning: chunk text, source, page, score."""
+    cfg = settings()
+    hits = run(catalog.search(cfg, query, limit=limit))
+    if as_json:
+        for h in hits:
+            emit(h.as_dict())
+        return
+    if not hits:
+        out.print("no matches")
+    for h in hits:
+        where = f"p.{h.page}" if h.page else (f"{h.start_s:.0f}s" if h.start_s is not None else "")
+        out.print(f"[bold]{h.score:.3f}[/bold] {h.title[:60]} {where} "
+                  f"[dim]{' > '.join(h.heading_path)}[/dim]")
+        out.print(f"    {h.text[:300]}")
+
+
+@app.command()
+def delete(
+    source_id: str,
+    hard: Annotated[bool, typer.Option("--hard", help="Remove everywhere, not just hide.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Delete a source (soft by default; --hard cascades to chunks, vectors, objects, edges)."""
+    cfg = settings()
+    res = run(catalog.delete_source(cfg, source_id, hard=hard))
+    if as_json:
+        emit(res)
+    else:
+        out.print(f"deleted ({res['deleted']}) {source_id}")
+        if res.get("dependent_artifacts"):
+            out.print(f"[yellow]artifacts built from it:[/yellow] {res['dependent_artifacts']}")
+
+
+def job_dict(job: Any) -> dict[str, Any]:
+    return {"job_id": job.id, "graph": job.graph, "status": job.status, "stage": job.stage,
+            "progress": job.progress, "message": job.message, "attempts": job.attempts,
+            "priority": job.priority, "error": job.error, "result": job.result,
+            "input": job.input, "created_at": job.created_at, "finished_at": job.finished_at}
+
+
+@app.command()
+def jobs(
+    status: Annotated[str | None, typer.Option()] = None,
+    limit: Annotated[int, typer.Option(min=1)] = 50,
+    as_json: JsonOpt = False,
+) -> None:
+    """List jobs, newest first."""
+    cfg = settings()
+
+    async def _go() -> list[Any]:
+        async with db.session(cfg) as s:
+            return await jobs_db.list_jobs(s, status=status, limit=limit)
+
+    rows = run(_go())
+    if as_json:
+        for j in rows:
+            emit(job_dict(j))
+        return
+    table = Table("job_id", "graph", "status", "stage", "progress", "created")
+    for j in rows:
+        table.add_row(j.id, j.graph, j.status, j.stage or "", f"{j.progress:.0%}",
+                      j.created_at.strftime("%Y-%m-%d %H:%M:%S"))
+    out.print(table)
+
+
+@app.command()
+def job(
+    job_id: str,
+    show_trace: Annotated[bool, typer.Option("--trace", help="Node by node from checkpoints.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show a job: status, stage, progress, error, result (and its trace)."""
+    cfg = settings()
+
+    async def _go() -> dict[str, Any]:
+        async with db.session(cfg) as s:
+            info = job_dict(await jobs_db.get_job(s, job_id))
+        if show_trace:
+            info["trace"] = await runner.trace(cfg, job_id)
+        return info
+
+    info = run(_go())
+    if as_json:
+        emit(info)
+        return
+    out.print(f"[bold]{info['job_id']}[/bold] {info['graph']}: {info['status']}"
+              f" ({info['progress']:.0%}{', ' + info['stage'] if info['stage'] else ''})")
+    if info["error"]:
+        out.print(f"[red]error:[/red] {info['error']}")
+    if info["result"]:
+        out.print(json.dumps(info["result"], indent=2, default=str))
+    for step in info.get("trace", []):
+        out.print(f"  {step['started_at']}  {step['node']:<12} wrote {step['wrote']}"
+                  + (f" [red]{step['error']}[/red]" if step["error"] else ""))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

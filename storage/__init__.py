@@ -1,0 +1,1 @@
+"""Metadata DB, object store, vector store, provenance edges and the LangGraph checkpointer."""

@@ -1,0 +1,161 @@
+"""One settings object, read from `LIBRARIAN_*` environment variables (and `.env`).
+
+Unset service URLs mean the embedded default: SQLite, a local object folder, Qdrant local
+mode and in-process jobs, all under `LIBRARIAN_HOME`. Secrets come only from the environment
+and are never logged (they are `SecretStr`).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from storage.errors import ConfigError
+
+PLACEHOLDER_SECRETS = {"changeme", "changethis", "change-me", "secret", "password", "xxx", "todo"}
+
+
+def _check_url(value: str | None, schemes: set[str], name: str) -> str | None:
+    if value is None or value == "":
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in schemes:
+        raise ValueError(f"{name} must start with one of {sorted(schemes)}, got {value.split(':')[0]!r}")
+    if parts.scheme not in {"sqlite", "sqlite+aiosqlite"} and not parts.hostname:
+        raise ValueError(f"{name} has no host: {value!r}")
+    return value
+
+
+class Settings(BaseSettings):
+    """Every setting of the service; see README for the list."""
+
+    model_config = SettingsConfigDict(env_prefix="LIBRARIAN_", env_file=".env", extra="ignore")
+
+    home: Path = Field(default_factory=lambda: Path.home() / ".librarian")
+    database_url: str | None = None
+    redis_url: str | None = None
+    s3_url: str | None = None
+    s3_access_key: SecretStr | None = None
+    s3_secret_key: SecretStr | None = None
+    s3_bucket: str = "librarian"
+    s3_region: str = "us-east-1"
+    qdrant_url: str | None = None
+    qdrant_api_key: SecretStr | None = None
+    neo4j_url: str | None = None
+    neo4j_user: str = "neo4j"
+    neo4j_password: SecretStr | None = None
+    api_url: str | None = None  # the CLI talks to this server instead of the local library
+    api_key: SecretStr | None = None  # bearer token the CLI sends to api_url
+
+    # fetching
+    fetch_allow_hosts: list[str] = Field(default_factory=list)  # hosts/IPs exempt from SSRF checks
+    max_download_bytes: int = 200 * 1024 * 1024
+    fetch_timeout_s: float = 60.0
+
+    # models
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_model: str | None = None
+    elevenlabs_api_key: SecretStr | None = None
+    voices_dir: Path | None = None  # extra Piper voices (*.onnx + *.onnx.json); default HOME/voices
+    whisper_model: Path | None = None  # a local CTranslate2 Whisper model folder
+    tts_workers: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1))
+
+    # jobs
+    job_max_attempts: int = 3
+    manual_retry_limit: int = 10
+
+    @field_validator("database_url")
+    @classmethod
+    def _db(cls, v: str | None) -> str | None:
+        v = _check_url(v, {"sqlite", "sqlite+aiosqlite", "postgresql", "postgresql+asyncpg",
+                           "postgres"}, "LIBRARIAN_DATABASE_URL")
+        if v and v.startswith(("postgresql://", "postgres://")):
+            v = "postgresql+asyncpg://" + v.split("://", 1)[1]
+        if v and v.startswith("sqlite://"):
+            v = "sqlite+aiosqlite://" + v.split("://", 1)[1]
+        return v
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis(cls, v: str | None) -> str | None:
+        return _check_url(v, {"redis", "rediss", "unix"}, "LIBRARIAN_REDIS_URL")
+
+    @field_validator("s3_url", "qdrant_url", "api_url", "llm_base_url")
+    @classmethod
+    def _http(cls, v: str | None, info: object) -> str | None:
+        name = "LIBRARIAN_" + str(getattr(info, "field_name", "url")).upper()
+        return _check_url(v, {"http", "https"}, name)
+
+    @field_validator("neo4j_url")
+    @classmethod
+    def _neo4j(cls, v: str | None) -> str | None:
+        return _check_url(v, {"bolt", "bolt+s", "neo4j", "neo4j+s"}, "LIBRARIAN_NEO4J_URL")
+
+    @model_validator(mode="after")
+    def _credentials(self) -> Settings:
+        if self.s3_url and not (self.s3_access_key and self.s3_secret_key):
+            raise ValueError("LIBRARIAN_S3_URL is set but LIBRARIAN_S3_ACCESS_KEY or "
+                             "LIBRARIAN_S3_SECRET_KEY is missing")
+        if self.neo4j_url and not self.neo4j_password:
+            raise ValueError("LIBRARIAN_NEO4J_URL is set but LIBRARIAN_NEO4J_PASSWORD is missing")
+        if self.llm_base_url and not self.llm_model:
+            raise ValueError("LIBRARIAN_LLM_BASE_URL is set but LIBRARIAN_LLM_MODEL is missing")
+        for name in ("s3_secret_key", "neo4j_password", "llm_api_key", "elevenlabs_api_key",
+                     "api_key"):
+            secret = getattr(self, name)
+            if secret is not None and secret.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
+                raise ValueError(f"LIBRARIAN_{name.upper()} is a placeholder value; set a real one")
+        return self
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.home / 'library.sqlite'}"
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.db_url.startswith("postgresql")
+
+    @property
+    def objects_dir(self) -> Path:
+        return self.home / "objects"
+
+    @property
+    def vectors_dir(self) -> Path:
+        return self.home / "vectors"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.home / "cache"
+
+    @property
+    def voices_path(self) -> Path:
+        return self.voices_dir or self.home / "voices"
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.llm_base_url and self.llm_model)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings; a malformed value becomes one clear `ConfigError` line."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first.get("loc", ()))
+        msg = str(first.get("msg", exc)).removeprefix("Value error, ")
+        raise ConfigError(f"invalid setting{' ' + field if field else ''}: {msg}") from None
+    settings.home.mkdir(parents=True, exist_ok=True)
+    return settings
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (tests call `get_settings.cache_clear()` after changing env)."""
+    return load_settings()

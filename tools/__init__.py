@@ -1,0 +1,1 @@
+"""Typed functions around backends: fetch, extract, embed, tts, transcribe, llm, media."""

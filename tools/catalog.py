@@ -1,0 +1,88 @@
+"""The library as users see it: search, describe and delete sources across every store."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from storage import db, edges, library, vectors
+from storage.models import Source
+from storage.objects import objects
+from storage.settings import Settings
+from tools.embed import embed_one
+
+
+@dataclass
+class SearchHit:
+    chunk_id: str
+    source_id: str
+    title: str
+    text: str
+    page: int | None
+    heading_path: list[str]
+    score: float
+    start_s: float | None = None
+    url: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+async def search(settings: Settings, query: str, *, owner: str | None = None, limit: int = 10,
+                 source_ids: list[str] | None = None) -> list[SearchHit]:
+    """Chunks nearest in meaning to the query; only chunks of live sources are returned."""
+    if not query.strip():
+        return []
+    hits = await vectors.search(settings, embed_one(query), limit=limit * 2, owner=owner,
+                                source_ids=source_ids)
+    async with db.session(settings) as s:
+        chunks = await library.get_chunks(s, [h.chunk_id for h in hits])
+        sources: dict[str, Source] = {}
+        out: list[SearchHit] = []
+        for h in hits:
+            c = chunks.get(h.chunk_id)
+            if c is None:
+                continue
+            if c.source_id not in sources:
+                src = await s.get(Source, c.source_id)
+                if src is None:
+                    continue
+                sources[c.source_id] = src
+            src = sources[c.source_id]
+            if src.deleted_at is not None:
+                continue
+            out.append(SearchHit(c.id, src.id, src.title, c.text, c.page, list(c.heading_path),
+                                 round(h.score, 4), c.start_s, src.url))
+            if len(out) >= limit:
+                break
+    return out
+
+
+def describe(src: Source, chunks: int | None = None) -> dict[str, Any]:
+    """A source as JSON-ready fields."""
+    return {"source_id": src.id, "kind": src.kind, "title": src.title, "authors": src.authors,
+            "published": src.published, "url": src.url, "doi": src.doi, "pages": src.pages,
+            "duration_s": src.duration_s, "chunks": chunks, "licence": src.licence_id,
+            "status": src.status, "filename": src.filename,
+            "created_at": src.created_at.isoformat() if src.created_at else None,
+            "deleted": src.deleted_at is not None}
+
+
+async def delete_source(settings: Settings, source_id: str, *, owner: str | None = None,
+                        hard: bool = False) -> dict[str, Any]:
+    """Soft delete hides the source; hard delete removes rows, vectors, objects and edges."""
+    async with db.session(settings) as s:
+        src = await library.get_source(s, source_id, owner, include_deleted=hard)
+        if not hard:
+            await library.soft_delete(s, src)
+            return {"source_id": source_id, "deleted": "soft"}
+        chunk_ids = [c.id for c in await library.source_chunks(s, source_id)]
+        dependants = [e.src_id for e in await edges.edges_to(s, "source", [source_id],
+                                                              "GENERATED_FROM")]
+        await edges.delete_node_edges(s, "chunk", chunk_ids)
+        await edges.delete_node_edges(s, "source", [source_id])
+        await library.hard_delete(s, src)
+    await vectors.delete_source(settings, source_id)
+    removed = await objects(settings).delete_prefix(f"sources/{source_id}/")
+    return {"source_id": source_id, "deleted": "hard", "chunks": len(chunk_ids),
+            "objects": removed, "dependent_artifacts": dependants}

@@ -1,0 +1,101 @@
+"""Turn an extracted document's blocks into paragraph-sized chunks with their positions."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from tools.document import Document
+
+MIN_WORDS = 25
+MAX_WORDS = 220
+CHUNK_KINDS = {"paragraph", "list", "caption", "quote", "code", "transcript", "table"}
+_SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[])")
+
+
+@dataclass
+class ChunkDraft:
+    """A chunk before it is stored: `char_start/char_end` index the source's full text."""
+
+    seq: int
+    text: str
+    kind: str
+    page: int | None
+    char_start: int
+    char_end: int
+    heading_path: list[str] = field(default_factory=list)
+    start_s: float | None = None
+    end_s: float | None = None
+
+
+def full_text(doc: Document) -> str:
+    """The source text that chunk spans point into: every block, blank-line separated."""
+    return "\n\n".join(b.text for b in doc.blocks)
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENT.split(text) if s.strip()]
+
+
+def chunk_document(doc: Document) -> list[ChunkDraft]:
+    """Paragraph chunks: tiny neighbours in one section merge, long ones split at sentences."""
+    drafts: list[ChunkDraft] = []
+    offset = 0
+    pending: ChunkDraft | None = None
+
+    def flush() -> None:
+        nonlocal pending
+        if pending is not None and pending.text.strip():
+            pending.seq = len(drafts)
+            drafts.append(pending)
+        pending = None
+
+    for block in doc.blocks:
+        start = offset
+        offset += len(block.text) + 2
+        if block.kind not in CHUNK_KINDS or not block.text.strip():
+            if block.kind == "heading":
+                flush()
+            continue
+        pieces = _split_long(block.text) if len(block.text.split()) > MAX_WORDS else [block.text]
+        pos = start
+        for piece in pieces:
+            p_start = block.text.find(piece, pos - start) + start if len(pieces) > 1 else start
+            p_end = p_start + len(piece)
+            pos = p_end
+            same_section = pending is not None and pending.heading_path == block.heading_path
+            mergeable = (
+                pending is not None and same_section and block.kind == pending.kind == "paragraph"
+                and len(pending.text.split()) < MIN_WORDS
+                and len(pending.text.split()) + len(piece.split()) <= MAX_WORDS
+                and pending.start_s is None
+            )
+            if mergeable and pending is not None:
+                pending.text = pending.text + "\n\n" + piece
+                pending.char_end = p_end
+                continue
+            flush()
+            pending = ChunkDraft(seq=0, text=piece, kind=block.kind, page=block.page,
+                                 char_start=p_start, char_end=p_end,
+                                 heading_path=list(block.heading_path), start_s=block.start_s,
+                                 end_s=block.end_s)
+            if len(piece.split()) >= MIN_WORDS or block.kind != "paragraph":
+                flush()
+    flush()
+    return drafts
+
+
+def _split_long(text: str) -> list[str]:
+    out: list[str] = []
+    cur: list[str] = []
+    words = 0
+    for sent in split_sentences(text):
+        n = len(sent.split())
+        if cur and words + n > MAX_WORDS * 0.75:
+            out.append(" ".join(cur))
+            cur, words = [], 0
+        cur.append(sent)
+        words += n
+    if cur:
+        out.append(" ".join(cur))
+    return out

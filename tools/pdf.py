@@ -1,0 +1,645 @@
+"""Offline, model-free extraction of academic PDFs with pdfium: structure, figures, metadata."""
+
+from __future__ import annotations
+
+import ctypes
+import re
+import threading
+import unicodedata
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import pypdfium2.raw as pdfium_c
+
+from storage.errors import BadInput
+from tools.document import Block, Document, Figure
+from tools.pdf_layout import (
+    SOFT_HYPHEN,
+    Box,
+    Line,
+    PageContent,
+    build_lines,
+    png_bytes,
+    read_page,
+    reading_order,
+)
+
+_LOCK = threading.Lock()  # pdfium is not thread-safe
+Render = Callable[[int, Box], bytes | None]
+
+_NUMBERED = re.compile(r"^((?:\d+|[A-Z])(?:\.\d+){0,3})\.?\s+(\S.*)$")
+_ROMAN = re.compile(r"^([IVX]+)\.\s+(\S.*)$")
+_CAPTION = re.compile(r"^(Figure|FIGURE|Fig\.|FIG\.|Table|TABLE)\s*(\d+|[IVX]+)\s*([:.|]?)\s*(.*)$")
+_REF_HEADING = re.compile(r"^(?:\d+\.?\s*)?(references|bibliography|literature cited|works cited)$",
+                          re.I)
+_REF_NUMBER = re.compile(r"^(\[\d{1,3}\]|\d{1,3}\.?\s)")
+_ABSTRACT = re.compile(r"^abstract[:.]?\s*", re.I)
+_DOI = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>,;]+)", re.I)
+_ARXIV = re.compile(r"arXiv:\s*(\d{4}\.\d{4,5})(?:v\d+)?", re.I)
+_LICENCE = re.compile(r"(creative\s*commons[^.]*|\bCC[- ]BY(?:[- ](?:NC|ND|SA))*(?:[- ]\d\.\d)?)",
+                      re.I)
+_YEAR = re.compile(r"\b(19[5-9]\d|20[0-4]\d)\b")
+_DIACRITIC = re.compile(r"([\u00a8\u00b4`\u02c6\u02dc\u00b8\u02c7\u02da])\s?([A-Za-z])")
+_COMBINING = {"\u00a8": "\u0308", "\u00b4": "\u0301", "`": "\u0300", "\u02c6": "\u0302",
+              "\u02dc": "\u0303", "\u00b8": "\u0327", "\u02c7": "\u030c", "\u02da": "\u030a"}
+
+
+def extract_pdf(data: bytes, *, images: bool = True) -> Document:
+    """Extract title, metadata, headings, paragraphs in reading order, references and figures."""
+    if not data:
+        raise BadInput("not a PDF: the file is empty")
+    if not data.lstrip()[:5].startswith(b"%PDF"):
+        raise BadInput("not a PDF: the file does not start with a %PDF header")
+    with _LOCK:
+        return _read_document(data, images)
+
+
+def _read_document(data: bytes, images: bool) -> Document:
+    buf = ctypes.create_string_buffer(data, len(data))
+    pdf = pdfium_c.FPDF_LoadMemDocument64(buf, len(data), None)
+    if not pdf:
+        code = pdfium_c.FPDF_GetLastError()
+        if code == pdfium_c.FPDF_ERR_PASSWORD:
+            raise BadInput("the PDF is encrypted (password protected)")
+        raise BadInput(f"not a PDF (corrupt or truncated): pdfium error {code}")
+    try:
+        count = pdfium_c.FPDF_GetPageCount(pdf)
+        if count <= 0:
+            raise BadInput("the PDF has no pages")
+        info = {k: _meta(pdf, k) for k in ("Title", "Author", "CreationDate")}
+        pages = [read_page(pdf, i) for i in range(count)]
+        if sum(len(s.text.strip()) for p in pages for s in p.spans) < 20 * min(count, 5):
+            raise BadInput("the PDF has no extractable text (scanned images?)")
+        render = (lambda page, box: _render(pdf, page, box)) if images else None
+        return _assemble(pages, info, render, lambda n: read_page(pdf, n - 1, True).graphics)
+    finally:
+        pdfium_c.FPDF_CloseDocument(pdf)
+        del buf
+
+
+def _meta(pdf: Any, key: str) -> str:
+    n = pdfium_c.FPDF_GetMetaText(pdf, key.encode(), None, 0)
+    if n <= 2:
+        return ""
+    out = ctypes.create_string_buffer(n)
+    pdfium_c.FPDF_GetMetaText(pdf, key.encode(), out, n)
+    return out.raw[: n - 2].decode("utf-16-le", "replace").strip()
+
+
+def _render(pdf: Any, number: int, box: Box, scale: float = 2.0) -> bytes | None:
+    page = pdfium_c.FPDF_LoadPage(pdf, number - 1)
+    if not page:
+        return None
+    bitmap = None
+    try:
+        x0, y0, x1, y1 = box
+        w, h = max(1, int((x1 - x0) * scale)), max(1, int((y1 - y0) * scale))
+        bitmap = pdfium_c.FPDFBitmap_Create(w, h, 0)
+        pdfium_c.FPDFBitmap_FillRect(bitmap, 0, 0, w, h, 0xFFFFFFFF)
+        matrix = pdfium_c.FS_MATRIX(scale, 0, 0, scale, -x0 * scale, -y0 * scale)
+        clip = pdfium_c.FS_RECTF(0, 0, w, h)
+        pdfium_c.FPDF_RenderPageBitmapWithMatrix(bitmap, page, matrix, clip,
+                                                 pdfium_c.FPDF_ANNOT
+                                                 | pdfium_c.FPDF_REVERSE_BYTE_ORDER)
+        stride = pdfium_c.FPDFBitmap_GetStride(bitmap)
+        ptr = pdfium_c.FPDFBitmap_GetBuffer(bitmap)
+        raw = ctypes.string_at(ptr, stride * h)
+        return png_bytes(raw, w, h, stride, 4)
+    finally:
+        if bitmap:
+            pdfium_c.FPDFBitmap_Destroy(bitmap)
+        pdfium_c.FPDF_ClosePage(page)
+
+
+def clean(text: str) -> str:
+    """Fix spacing diacritics and stray whitespace in a line of text."""
+    text = _DIACRITIC.sub(lambda m: unicodedata.normalize("NFC", m[2] + _COMBINING[m[1]]), text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def join_lines(lines: list[str]) -> str:
+    """Join lines into running text, removing line-break hyphens."""
+    out = ""
+    for raw in lines:
+        t = clean(raw.replace(SOFT_HYPHEN + " ", SOFT_HYPHEN))
+        if not out:
+            out = t
+        elif out.endswith(SOFT_HYPHEN) or (
+                out.endswith("-") and len(out) > 1 and out[-2].isalpha() and t[:1].islower()):
+            out = out[:-1] + t
+        else:
+            out += " " + t
+    return out.replace(SOFT_HYPHEN, "-").strip()
+
+
+# --- page structure -------------------------------------------------------------------------
+
+
+def _page_lines(pages: list[PageContent]) -> list[list[Line]]:
+    """Lines per page with running headers/footers, page and line numbers removed."""
+    all_lines = [build_lines(p) for p in pages]
+    margin_keys: Counter[str] = Counter()
+    for p, lines in zip(pages, all_lines, strict=True):
+        for key in {_margin_key(ln) for ln in lines if _in_margin(ln, p)}:
+            margin_keys[key] += 1
+    repeat = max(3, int(0.3 * len(pages)))
+    result = []
+    for p, lines in zip(pages, all_lines, strict=True):
+        kept = []
+        for ln in lines:
+            t = ln.text.strip()
+            if re.fullmatch(r"[\divxlcIVXLC]{1,5}", t) and (
+                    _in_margin(ln, p) or ln.x1 < 0.12 * p.width or ln.x0 > 0.88 * p.width):
+                continue
+            if _in_margin(ln, p) and len(pages) > 2 and margin_keys[_margin_key(ln)] >= repeat:
+                continue
+            ln.text = t
+            kept.append(ln)
+        result.append(kept)
+    return result
+
+
+def _in_margin(ln: Line, p: PageContent) -> bool:
+    return ln.y1 < 0.085 * p.height or ln.y0 > 0.915 * p.height
+
+
+def _margin_key(ln: Line) -> str:
+    return re.sub(r"[\d\s]+", "#", ln.text.lower())[:60]
+
+
+def _body_size(lines: list[list[Line]]) -> float:
+    sizes: Counter[float] = Counter()
+    for page in lines:
+        for ln in page:
+            sizes[round(ln.size * 2) / 2] += len(ln.text)
+    return sizes.most_common(1)[0][0] if sizes else 10.0
+
+
+def _caption_match(ln: Line, body: float) -> re.Match[str] | None:
+    m = _CAPTION.match(ln.text)
+    if not m or m[2] == "0" or m[3] == "." and m[4][:1].isdigit():
+        return None
+    first = ln.spans[0]
+    label_bold = first.bold and not all(s.bold for s in ln.spans)
+    if m[3] or label_bold or ln.size < body - 0.4 or (first.bold and ln.bold and not m[4]):
+        return m
+    return None
+
+
+def _caption_lines(lines: list[Line], start: int, body: float) -> list[int]:
+    """Indexes of the caption starting at `start` (following lines in the same font and column)."""
+    first = lines[start]
+    picked = [start]
+    prev = first
+    for j in range(start + 1, min(len(lines), start + 40)):
+        ln = lines[j]
+        if abs(ln.size - first.size) > 0.3 or ln.y0 < prev.y0 or ln.y0 - prev.y1 > 0.8 * ln.size:
+            break
+        if ln.x0 > first.x1 or ln.x1 < first.x0 or _caption_match(ln, body):
+            break
+        picked.append(j)
+        prev = ln
+    return picked
+
+
+def _label(m: re.Match[str]) -> str:
+    word = "Table" if m[1].lower().startswith("t") else "Figure"
+    return f"{word} {m[2]}"
+
+
+def _region(p: PageContent, cap: list[Line], table: bool, small: list[Box],
+            barriers: list[Box]) -> Box | None:
+    """The graphics area next to a caption: above for figures, below for tables (then the other)."""
+    cx0, cx1 = min(ln.x0 for ln in cap), max(ln.x1 for ln in cap)
+    top, bottom = cap[0].y0, max(ln.y1 for ln in cap)
+    if cx1 - cx0 < 0.45 * p.width:  # a column caption: widen to the column
+        mid = p.width / 2
+        cx0, cx1 = (min(cx0, 0.05 * p.width), mid) if cx1 <= mid + 10 else (mid, max(
+            cx1, 0.95 * p.width))
+    cands = [g for g in p.graphics + small if g[2] > cx0 - 5 and g[0] < cx1 + 5]
+    walls = [b for b in barriers if b[2] > cx0 + 5 and b[0] < cx1 - 5]
+    up = max((b[3] for b in walls if b[3] <= top + 1), default=0.0)
+    down = min((b[1] for b in walls if b[1] >= bottom - 1), default=p.height)
+    found = [b for b in (_grow([g for g in cands if g[1] >= up - 1 and g[3] <= down + 1],
+                               top, bottom, d) for d in (-1, 1)) if b]
+    if not found:
+        return None
+    box = max(found, key=lambda b: (b[2] - b[0]) * (b[3] - b[1])) if table else found[0]
+    pad = 2.0
+    return (max(0.0, box[0] - pad), max(0.0, box[1] - pad), min(p.width, box[2] + pad),
+            min(p.height, box[3] + pad))
+
+
+def _grow(cands: list[Box], top: float, bottom: float, direction: int) -> Box | None:
+    if direction < 0:
+        items = sorted((g for g in cands if g[3] <= top + 3), key=lambda g: -g[3])
+    else:
+        items = sorted((g for g in cands if g[1] >= bottom - 3), key=lambda g: g[1])
+    box: Box | None = None
+    edge = top if direction < 0 else bottom
+    for g in items:
+        gap = (edge - g[3]) if direction < 0 else (g[1] - edge)
+        if gap > (30 if box else 40):
+            break
+        box = g if box is None else (min(box[0], g[0]), min(box[1], g[1]), max(box[2], g[2]),
+                                     max(box[3], g[3]))
+        edge = box[1] if direction < 0 else box[3]
+    if box is None or (box[2] - box[0]) * (box[3] - box[1]) < 400:
+        return None
+    return box
+
+
+# --- assembling the document ----------------------------------------------------------------
+
+
+def _assemble(pages: list[PageContent], info: dict[str, str], render: Render | None,
+              graphics: Callable[[int], list[Box]]) -> Document:
+    lines = _page_lines(pages)
+    body = _body_size(lines)
+    stream: list[Line] = []
+    for page_lines in lines:
+        order = reading_order([ln.box for ln in page_lines])
+        stream.extend(page_lines[i] for i in order)
+    figures, caption_ids = _captions(stream, body, render, pages, graphics)
+    inside = _inside_figures(stream, figures, caption_ids)
+    title, title_ids = _title(stream, body, info)
+    heading_groups = _headings(stream, body, caption_ids | title_ids | inside)
+    heading_ids = set(heading_groups)
+    levels = _levels(stream, heading_ids)
+    continuation = {j for g in heading_groups.values() for j in g[1:]}
+    doc = Document(kind="pdf", title=title, pages=len(pages))
+    path: list[tuple[int, str]] = []
+    para: list[Line] = []
+    in_refs = False
+    ref_level = 0
+    ref_lines: list[Line] = []
+    skip = caption_ids | title_ids | inside | continuation
+    last_heading = -1
+
+    def flush() -> None:
+        if para:
+            text = join_lines([ln.text for ln in para])
+            if in_refs:
+                ref_lines.extend(para)
+            elif text:
+                x0, y0 = min(ln.x0 for ln in para), min(ln.y0 for ln in para)
+                x1, y1 = max(ln.x1 for ln in para), max(ln.y1 for ln in para)
+                doc.blocks.append(Block(text=text, kind="paragraph", page=para[0].page,
+                                        bbox=_round_box((x0, y0, x1, y1)),
+                                        heading_path=[h for _, h in path]))
+            para.clear()
+
+    fig_by_first = {ids[0]: fig for fig, ids in figures if ids}
+    for i, ln in enumerate(stream):
+        if i in fig_by_first:
+            flush()
+            fig = fig_by_first[i]
+            if not in_refs:
+                doc.blocks.append(Block(text=fig.caption, kind="caption", page=fig.page,
+                                        bbox=_bbox([stream[j] for j in caption_ids_of(figures, i)]),
+                                        heading_path=[h for _, h in path]))
+            continue
+        if i in skip:
+            continue
+        if i in heading_ids:
+            flush()
+            group = [stream[j] for j in heading_groups[i]]
+            text = join_lines([x.text for x in group])
+            level = levels[i]
+            if in_refs and not _REF_HEADING.match(text) and level > ref_level:
+                continue
+            in_refs = bool(_REF_HEADING.match(text))
+            ref_level = level
+            while path and path[-1][0] >= level:
+                path.pop()
+            doc.blocks.append(Block(text=text, kind="heading", page=ln.page, bbox=_bbox([ln]),
+                                    level=level, heading_path=[h for _, h in path]))
+            doc.blocks[-1].bbox = _bbox(group)
+            path.append((level, text))
+            last_heading = i
+            continue
+        if para and _breaks(para[-1], ln, stream, i, last_heading):
+            flush()
+        para.append(ln)
+    flush()
+    doc.references = _split_references(ref_lines)
+    doc.figures = [fig for fig, _ in figures]
+    _metadata(doc, pages, lines, info, body)
+    doc.kind = "paper" if doc.abstract or doc.references else "pdf"
+    return doc
+
+
+def caption_ids_of(figures: list[tuple[Figure, list[int]]], first: int) -> list[int]:
+    """Line indexes of the caption whose first line is `first`."""
+    return next(ids for _, ids in figures if ids[0] == first)
+
+
+def _round_box(b: Box) -> Box:
+    return (round(b[0], 1), round(b[1], 1), round(b[2], 1), round(b[3], 1))
+
+
+def _bbox(lines: list[Line]) -> Box:
+    return (round(min(ln.x0 for ln in lines), 1), round(min(ln.y0 for ln in lines), 1),
+            round(max(ln.x1 for ln in lines), 1), round(max(ln.y1 for ln in lines), 1))
+
+
+def _captions(stream: list[Line], body: float, render: Render | None, pages: list[PageContent],
+              graphics: Callable[[int], list[Box]]
+              ) -> tuple[list[tuple[Figure, list[int]]], set[int]]:
+    figures: list[tuple[Figure, list[int]]] = []
+    seen: set[str] = set()
+    ids: set[int] = set()
+    is_caption = {i for i, ln in enumerate(stream) if _caption_match(ln, body)}
+    small: dict[int, list[Box]] = {}
+    barriers: dict[int, list[Box]] = {}
+    for i, ln in enumerate(stream):
+        if ln.size < body - 0.4 and i not in is_caption:
+            small.setdefault(ln.page, []).append(ln.box)
+        elif i in is_caption or len(ln.text) > 40:
+            barriers.setdefault(ln.page, []).append(ln.box)
+    for i, ln in enumerate(stream):
+        if i in ids:
+            continue
+        m = _caption_match(ln, body)
+        if not m:
+            continue
+        label = _label(m)
+        if label in seen:
+            continue
+        seen.add(label)
+        picked = _caption_lines(stream, i, body)
+        ids.update(picked)
+        cap_lines = [stream[j] for j in picked]
+        caption = join_lines([x.text for x in cap_lines])
+        p = pages[ln.page - 1]
+        if not p.graphics:
+            p.graphics = graphics(p.number) or [(0.0, 0.0, 0.0, 0.0)]
+        walls = [b for b in barriers.get(ln.page, []) if b not in [x.box for x in cap_lines]]
+        region = _region(p, cap_lines, label.startswith("Table"), small.get(ln.page, []), walls)
+        image = render(ln.page, region) if render and region else None
+        bbox = _round_box(region) if region else None
+        figures.append((Figure(kind="table" if label.startswith("Table") else "figure",
+                               label=label, caption=caption, page=ln.page, bbox=bbox,
+                               image=image), picked))
+    for p in pages:  # captions printed sideways (landscape tables and figures)
+        for k, text in enumerate(p.rotated):
+            m = _CAPTION.match(clean(text))
+            if m and m[2] != "0" and _label(m) not in seen and len(p.rotated) > 20:
+                seen.add(_label(m))
+                caption = clean(" ".join(p.rotated[k: k + 2]))
+                figures.append((Figure(kind="table" if m[1].lower().startswith("t") else "figure",
+                                       label=_label(m), caption=caption, page=p.number), []))
+    return figures, ids
+
+
+def _inside_figures(stream: list[Line], figures: list[tuple[Figure, list[int]]],
+                    caption_ids: set[int]) -> set[int]:
+    out: set[int] = set()
+    for fig, _ in figures:
+        if not fig.bbox or fig.page is None:
+            continue
+        x0, y0, x1, y1 = fig.bbox
+        for i, ln in enumerate(stream):
+            if ln.page == fig.page and i not in caption_ids and ln.x0 >= x0 - 3 and \
+                    ln.x1 <= x1 + 3 and ln.y0 >= y0 - 3 and ln.y1 <= y1 + 3:
+                out.add(i)
+    return out
+
+
+def _title(stream: list[Line], body: float, info: dict[str, str]) -> tuple[str, set[int]]:
+    first = [(i, ln) for i, ln in enumerate(stream) if ln.page == 1]
+    bottom = max((ln.y1 for _, ln in first), default=1.0)
+    cands = [(i, ln) for i, ln in first
+             if ln.y0 < 0.6 * bottom and len(ln.text) > 3 and ln.size > body * 1.15]
+    if cands:
+        big = max(ln.size for _, ln in cands)
+        picked = sorted([(i, ln) for i, ln in cands if ln.size >= big - 0.5],
+                        key=lambda t: t[1].y0)
+        group = [picked[0]]
+        for i, ln in picked[1:]:
+            if ln.y0 - group[-1][1].y1 < 1.2 * big:
+                group.append((i, ln))
+        text = join_lines([ln.text for _, ln in group])
+        if len(text) > 5:
+            return text, {i for i, _ in group}
+    return info.get("Title", ""), set()
+
+
+def _is_heading_text(text: str) -> bool:
+    words = text.split()
+    long_words = [w for w in words if sum(c.isalpha() for c in w) >= 3]
+    return 0 < len(words) <= 14 and len(text) < 120 and bool(long_words) and \
+        len(long_words) >= 0.4 * len(words) and not text.endswith((",", ";", "-", SOFT_HYPHEN)) \
+        and not re.search(r"[=<>]", text)
+
+
+def _headings(stream: list[Line], body: float, skip: set[int]) -> dict[int, list[int]]:
+    """Heading start line -> all its lines (headings may wrap)."""
+    found: list[int] = []
+    for i, ln in enumerate(stream):
+        if i in skip:
+            continue
+        text = ln.text
+        if not _is_heading_text(text):
+            continue
+        numbered = _NUMBERED.match(text) or _ROMAN.match(text)
+        styled = ln.bold or ln.size > body + 0.8
+        caps = text.isupper() and len(text) > 3
+        if numbered and numbered[1][0].isalpha() and not (ln.bold and ln.size >= body - 0.2):
+            numbered = None  # "A sentence" is not an appendix heading unless bold
+        numbered_ok = bool(numbered) and numbered[2][:1].isupper()  # type: ignore[index]
+        plain_ok = text[:1].isupper() and (caps or ln.size >= body - 0.2)
+        if styled and (numbered_ok or plain_ok) and not text.endswith(".") and \
+                _isolated(stream, i):
+            found.append(i)
+    anchors = [i for i in found if stream[i].page == 1 and (
+        _NUMBERED.match(stream[i].text) or re.match(
+        r"(abstract|introduction|summary|background)\b", stream[i].text, re.I))]
+    if anchors:  # bold front matter (author names) is not a heading
+        found = [i for i in found if i >= anchors[0]]
+    out: dict[int, list[int]] = {}
+    taken: set[int] = set()
+    for i in found:
+        if i in taken:
+            continue
+        group = [i]
+        for j in range(i + 1, min(i + 3, len(stream))):
+            prev, ln = stream[group[-1]], stream[j]
+            if j in skip or not ln.bold or ln.page != prev.page or abs(prev.size - ln.size) > 0.3 \
+                    or not 0 <= ln.y0 - prev.y1 < 0.6 * ln.size or _NUMBERED.match(ln.text):
+                break
+            group.append(j)
+        taken.update(group)
+        out[i] = group
+    return out
+
+
+def _isolated(stream: list[Line], i: int, depth: int = 0) -> bool:
+    """A stand-alone line: not a bold phrase running into regular text on this or the next line."""
+    ln = stream[i]
+    tail = ""
+    for sp in reversed(ln.spans):
+        if sp.bold:
+            break
+        tail = sp.text + tail
+    head = ln.text[: -len(tail)].rstrip() if tail else ln.text
+    if len(tail.strip()) > 20 or tail.strip() and head.endswith((".", ":")):
+        return False
+    nxt = stream[i + 1] if i + 1 < len(stream) else None
+    if nxt is None or nxt.page != ln.page or nxt.y0 < ln.y0 - 1 or nxt.x0 > ln.x1:
+        return True
+    same = abs(nxt.size - ln.size) < 0.3
+    if nxt.bold and same and nxt.y0 - ln.y1 < 0.6 * ln.size:
+        return depth < 3 and _isolated(stream, i + 1, depth + 1)
+    if nxt.spans[0].bold and not nxt.bold and same:
+        return False
+    return not (nxt.text[:1].islower() and not _NUMBERED.match(ln.text)
+                and not ln.text.isupper())
+
+
+def _levels(stream: list[Line], heading_ids: set[int]) -> dict[int, int]:
+    levels: dict[int, int] = {}
+    styles: dict[tuple[float, bool], Counter[int]] = {}
+    for i in heading_ids:
+        ln = stream[i]
+        m = _NUMBERED.match(ln.text)
+        if m:
+            lvl = min(3, m[1].count(".") + 1)
+            levels[i] = lvl
+            styles.setdefault((round(ln.size), ln.text.isupper()), Counter())[lvl] += 1
+    sizes = sorted({round(stream[i].size) for i in heading_ids}, reverse=True)
+    for i in heading_ids:
+        if i in levels:
+            continue
+        ln = stream[i]
+        known = styles.get((round(ln.size), ln.text.isupper())) or styles.get(
+            (round(ln.size), False))
+        if known:
+            levels[i] = known.most_common(1)[0][0]
+        else:
+            levels[i] = 1 if ln.text.isupper() else min(3, sizes.index(round(ln.size)) + 1)
+    return levels
+
+
+def _breaks(prev: Line, ln: Line, stream: list[Line], i: int, last_heading: int) -> bool:
+    """Does `ln` start a new paragraph after `prev`?"""
+    if abs(ln.size - prev.size) > 0.6 or ln.bold != prev.bold and len(ln.text) > 40:
+        return True
+    if ln.page != prev.page or ln.y0 < prev.y0 - 1 or ln.x0 > prev.x1:  # new column or page
+        return prev.text.rstrip().endswith((".", ":", "?", "!")) or ln.x0 > prev.x0 + 3 and \
+            ln.page == prev.page and ln.y0 >= prev.y0
+    gap = ln.y0 - prev.y1
+    if gap > 0.9 * ln.size:
+        return True
+    if ln.x0 > prev.x0 + 0.6 * ln.size and ln.x0 - prev.x0 < 4 * ln.size and \
+            re.match(r"[A-Z0-9(\[“\"•]", ln.text):
+        return True
+    width = max(x.x1 for x in stream[max(0, i - 4): i + 4] if x.page == ln.page and abs(
+        x.x0 - ln.x0) < 15)
+    return prev.x1 < width - 2.5 * ln.size and prev.text.rstrip().endswith((".", ":", "?", "!"))
+
+
+def _split_references(lines: list[Line]) -> list[str]:
+    if not lines:
+        return []
+    numbered = sum(bool(_REF_NUMBER.match(ln.text)) for ln in lines)
+    entries: list[list[Line]] = []
+    if numbered >= 0.1 * len(lines) and numbered >= 3:
+        for ln in lines:
+            if _REF_NUMBER.match(ln.text) or not entries:
+                entries.append([ln])
+            else:
+                entries[-1].append(ln)
+    else:
+        for k, ln in enumerate(lines):
+            prev = lines[k - 1] if k else None
+            col = [x for x in lines if x.page == ln.page and abs(x.x0 - ln.x0) < 40]
+            left = min(x.x0 for x in col)
+            hanging = ln.x0 <= left + 2 and any(x.x0 > left + 4 for x in col)
+            new = prev is None or (hanging and (prev.page != ln.page or ln.x0 <= left + 2)) or (
+                not any(x.x0 > left + 4 for x in col) and prev.page == ln.page
+                and ln.y0 - prev.y1 > 0.4 * ln.size)
+            if new or not entries:
+                entries.append([ln])
+            else:
+                entries[-1].append(ln)
+    return [t for t in (join_lines([x.text for x in e]) for e in entries) if len(t) > 15]
+
+
+def _metadata(doc: Document, pages: list[PageContent], lines: list[list[Line]],
+              info: dict[str, str], body: float) -> None:
+    abstract = [b for b in doc.blocks if b.heading_path[:1] and _ABSTRACT.match(b.heading_path[0])
+                and b.kind == "paragraph"]
+    if not abstract:
+        abstract = [b for b in doc.blocks[:40] if b.kind == "paragraph" and _ABSTRACT.match(b.text)]
+    if abstract:
+        doc.abstract = _ABSTRACT.sub("", " ".join(b.text for b in abstract)).strip()
+    first_text = "\n".join([s.text for s in pages[0].spans] + pages[0].rotated)
+    m = _DOI.search(first_text) or _DOI.search(info.get("Title", ""))
+    if m:
+        doc.doi = m[1].rstrip(".)")
+    m = _ARXIV.search("\n".join(pages[0].rotated)) or _ARXIV.search(first_text)
+    if m:
+        doc.arxiv_id = m[1]
+    year = None
+    for pat in (r"published[^\n]{0,30}?\b((?:19|20)\d\d)\b", r"©\s*((?:19|20)\d\d)",
+                r"\bc\s((?:19|20)\d\d)\b", r"\(((?:19|20)\d\d)\)"):
+        m = re.search(pat, first_text, re.I)
+        if m:
+            year = m[1]
+            break
+    if not year:
+        m = _YEAR.search(info.get("CreationDate", "")[2:6])
+        year = m[1] if m else None
+    doc.published = year
+    flat_lines = [ln for page in lines for ln in page]
+    for k, ln in enumerate(flat_lines):
+        if _LICENCE.search(ln.text):
+            picked = [ln.text]
+            prev = flat_lines[k - 1] if k else None
+            if prev and prev.page == ln.page and 0 <= ln.y0 - prev.y1 < 0.5 * ln.size and \
+                    abs(prev.size - ln.size) < 0.3 and not prev.text.endswith("."):
+                picked.insert(0, prev.text)
+            for nxt in flat_lines[k + 1: k + 4]:
+                if picked[-1].endswith(".") or nxt.page != ln.page or \
+                        abs(nxt.size - ln.size) > 0.3 or not 0 <= nxt.y0 - ln.y1 < 0.5 * ln.size:
+                    break
+                picked.append(nxt.text)
+            doc.metadata["licence_text"] = join_lines(picked)
+            break
+    else:  # licence notes are often repeated footers, which were dropped from the lines
+        for p in pages:
+            flat = re.sub(r"\s+", " ", " ".join(s.text for s in p.spans))
+            m = _LICENCE.search(flat)
+            if m:
+                start = flat.rfind(". ", 0, m.start()) + 2 if ". " in flat[: m.start()] else 0
+                end = flat.find(". ", m.end())
+                doc.metadata["licence_text"] = flat[start: end + 1 if end > 0 else None].strip()
+                break
+    doc.authors = _authors(lines[0] if lines else [], doc.title, body, info)
+
+
+def _authors(first: list[Line], title: str, body: float, info: dict[str, str]) -> list[str]:
+    ordered = sorted(first, key=lambda ln: (ln.y0, ln.x0))
+    title_end = -1.0
+    for ln in ordered:
+        if ln.text and ln.text[:20] in title or title.endswith(ln.text[-20:]):
+            title_end = max(title_end, ln.y1)
+    names: list[str] = []
+    for ln in ordered:
+        if ln.y0 <= title_end or ln.y0 > title_end + 120:
+            continue
+        t = ln.text
+        if re.search(r"universit|institut|department|school|@|abstract|college|laborator|inc\b",
+                     t, re.I) or len(names) and ln.size < body - 1:
+            break
+        parts = re.split(r"\s*(?:,|;|\band\b|[*∗†‡§¶♢♠♣♡♥♦⋆]|\d)+\s*", t)
+        for part in parts:
+            words = part.split()
+            if 2 <= len(words) <= 5 and all(w[:1].isupper() for w in words):
+                names.append(" ".join(w if not w.isupper() or len(w) < 3 else w.title()
+                                      for w in words))
+    if not names and info.get("Author"):
+        names = [a.strip() for a in re.split(r";|,| and ", info["Author"]) if a.strip()]
+    return names

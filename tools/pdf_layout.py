@@ -1,0 +1,324 @@
+"""Low-level PDF layout for `tools.pdf`: text spans and graphics from pdfium, lines, reading order.
+
+All coordinates are PDF points with a top-left origin (y grows downwards).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import re
+import struct
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pypdfium2.raw as pdfium_c
+
+Box = tuple[float, float, float, float]
+
+_BOLD_NAME = re.compile(r"bold|black|heavy|semibold|demi|medi(?:um)?\b|-medi|\.b$|-b$|,b$", re.I)
+_ITALIC_NAME = re.compile(r"italic|oblique|ital\b|-it$|-ti$|-i$", re.I)
+_LIGATURES = str.maketrans({"\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi",
+                            "\ufb04": "ffl", "\ufb05": "st", "\ufb06": "st", "\r": " ", "\n": " ",
+                            "\u00a0": " ", "\t": " "}
+                           | {c: None for c in range(32) if c not in (2, 9, 10, 13)})
+SOFT_HYPHEN = "\x02"  # pdfium marks a line-end hyphen with U+0002
+
+
+@dataclass
+class Span:
+    """One text-showing operation: a run of text in one font."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    text: str
+    size: float
+    bold: bool
+    italic: bool
+
+
+@dataclass
+class Line:
+    """Spans sharing a baseline, left to right."""
+
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+    text: str
+    size: float
+    bold: bool
+    page: int
+    spans: list[Span] = field(default_factory=list)
+    gaps: list[float] = field(default_factory=list)  # x gap before each span but the first
+
+    @property
+    def box(self) -> Box:
+        return (self.x0, self.y0, self.x1, self.y1)
+
+
+@dataclass
+class PageContent:
+    """Everything read from one page."""
+
+    number: int
+    width: float
+    height: float
+    spans: list[Span]
+    rotated: list[str]  # text printed sideways (margin stamps, banners)
+    graphics: list[Box]  # images and vector paths
+
+
+def _font_style(font: Any, cache: dict[int, tuple[bool, bool]]) -> tuple[bool, bool]:
+    key = ctypes.cast(font, ctypes.c_void_p).value or 0
+    style = cache.get(key)
+    if style is None:
+        n = pdfium_c.FPDFFont_GetBaseFontName(font, None, 0)
+        buf = ctypes.create_string_buffer(max(n, 1))
+        if n:
+            pdfium_c.FPDFFont_GetBaseFontName(font, buf, n)
+        name = buf.value.decode("latin-1").split("+")[-1]
+        weight = pdfium_c.FPDFFont_GetWeight(font)
+        flags = pdfium_c.FPDFFont_GetFlags(font)
+        bold = bool(_BOLD_NAME.search(name)) or weight >= 600 or bool(flags & (1 << 18))
+        italic = bool(_ITALIC_NAME.search(name)) or bool(flags & (1 << 6))
+        style = cache[key] = (bold, italic)
+    return style
+
+
+def _mul(m: tuple[float, ...], n: tuple[float, ...]) -> tuple[float, ...]:
+    """Compose affine matrices: apply m, then n."""
+    a, b, c, d, e, f = m
+    a2, b2, c2, d2, e2, f2 = n
+    return (a * a2 + b * c2, a * b2 + b * d2, c * a2 + d * c2, c * b2 + d * d2,
+            e * a2 + f * c2 + e2, e * b2 + f * d2 + f2)
+
+
+def _apply(m: tuple[float, ...], box: Box) -> Box:
+    a, b, c, d, e, f = m
+    xs, ys = [], []
+    for x, y in ((box[0], box[1]), (box[0], box[3]), (box[2], box[1]), (box[2], box[3])):
+        xs.append(a * x + c * y + e)
+        ys.append(b * x + d * y + f)
+    return (min(xs), min(ys), max(xs), max(ys))
+
+
+def read_page(pdf: Any, index: int, graphics: bool = False) -> PageContent:
+    """Read text spans and sideways text (or only graphics boxes) of page `index` (0-based)."""
+    page = pdfium_c.FPDF_LoadPage(pdf, index)
+    if not page:
+        return PageContent(index + 1, 0.0, 0.0, [], [], [])
+    text_page = None if graphics else pdfium_c.FPDFText_LoadPage(page)
+    try:
+        width = pdfium_c.FPDF_GetPageWidthF(page)
+        height = pdfium_c.FPDF_GetPageHeightF(page)
+        content = PageContent(index + 1, width, height, [], [], [])
+        _walk(page, text_page, content, graphics)
+        return content
+    finally:
+        if text_page:
+            pdfium_c.FPDFText_ClosePage(text_page)
+        pdfium_c.FPDF_ClosePage(page)
+
+
+def _walk(page: Any, text_page: Any, out: PageContent, graphics: bool) -> None:
+    left, bottom, right, top = (ctypes.c_float() for _ in range(4))
+    refs = [ctypes.byref(v) for v in (left, bottom, right, top)]
+    size_f = ctypes.c_float()
+    mat = pdfium_c.FS_MATRIX()
+    buf_len = 4096
+    buf = ctypes.create_string_buffer(buf_len * 2)
+    wbuf = ctypes.cast(buf, ctypes.POINTER(pdfium_c.FPDF_WCHAR))
+    fonts: dict[int, tuple[bool, bool]] = {}
+    page_area = out.width * out.height
+    identity = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+    # depth-first over page and form objects, keeping content order
+    iters: list[tuple[Any, int, int, tuple[float, ...], bool]] = [
+        (page, 0, pdfium_c.FPDFPage_CountObjects(page), identity, False)]
+    while iters:
+        holder, i, count, ctm, in_form = iters.pop()
+        if i >= count:
+            continue
+        iters.append((holder, i + 1, count, ctm, in_form))
+        obj = (pdfium_c.FPDFFormObj_GetObject(holder, i) if in_form
+               else pdfium_c.FPDFPage_GetObject(holder, i))
+        if not obj:
+            continue
+        kind = pdfium_c.FPDFPageObj_GetType(obj)
+        if kind != pdfium_c.FPDF_PAGEOBJ_FORM and graphics == (kind == pdfium_c.FPDF_PAGEOBJ_TEXT):
+            continue
+        if kind == pdfium_c.FPDF_PAGEOBJ_FORM:
+            pdfium_c.FPDFPageObj_GetMatrix(obj, ctypes.byref(mat))
+            inner = _mul((mat.a, mat.b, mat.c, mat.d, mat.e, mat.f), ctm)
+            iters.append((obj, 0, pdfium_c.FPDFFormObj_CountObjects(obj), inner, True))
+            continue
+        if not pdfium_c.FPDFPageObj_GetBounds(obj, *refs):
+            continue
+        box = (left.value, bottom.value, right.value, top.value)
+        if in_form:
+            box = _apply(ctm, box)
+        tl: Box = (box[0], out.height - box[3], box[2], out.height - box[1])
+        if kind == pdfium_c.FPDF_PAGEOBJ_TEXT:
+            n = pdfium_c.FPDFTextObj_GetText(obj, text_page, wbuf, buf_len * 2)
+            text = buf.raw[: max(0, n - 1) * 2].decode("utf-16-le", "replace").split("\x00")[0]
+            text = text.translate(_LIGATURES)
+            if not text.strip():
+                continue
+            pdfium_c.FPDFPageObj_GetMatrix(obj, ctypes.byref(mat))
+            m = _mul((mat.a, mat.b, mat.c, mat.d, mat.e, mat.f), ctm) if in_form else (
+                mat.a, mat.b, mat.c, mat.d)
+            if abs(m[1]) + abs(m[2]) > 0.1 * (abs(m[0]) + abs(m[3])):
+                out.rotated.append(text.replace(SOFT_HYPHEN, "-"))
+                continue
+            pdfium_c.FPDFTextObj_GetFontSize(obj, ctypes.byref(size_f))
+            size = size_f.value * abs(m[0] * m[3] - m[1] * m[2]) ** 0.5
+            if size <= 0.5:
+                size = tl[3] - tl[1]
+            bold, italic = _font_style(pdfium_c.FPDFTextObj_GetFont(obj), fonts)
+            out.spans.append(Span(tl[0], tl[1], tl[2], tl[3], text, round(size, 2), bold, italic))
+        elif kind in (pdfium_c.FPDF_PAGEOBJ_IMAGE, pdfium_c.FPDF_PAGEOBJ_PATH,
+                      pdfium_c.FPDF_PAGEOBJ_SHADING):
+            w, h = tl[2] - tl[0], tl[3] - tl[1]
+            if w * h < 0.4 * page_area and (w > 0.5 or h > 0.5):
+                out.graphics.append(tl)
+
+
+def build_lines(content: PageContent) -> list[Line]:
+    """Group spans into lines, in content order, attaching each to a recent line on its baseline."""
+    lines: list[Line] = []
+    for s in content.spans:
+        target = None
+        for line in reversed(lines[-6:]):
+            overlap = min(line.y1, s.y1) - max(line.y0, s.y0)
+            height = min(line.y1 - line.y0, s.y1 - s.y0)
+            gap = s.x0 - line.x1
+            if overlap > 0.4 * max(height, 1.0) and -0.5 * line.size < gap < 1.2 * max(
+                    line.size, s.size):
+                target = line
+                break
+        if target is None:
+            lines.append(Line(s.x0, s.y0, s.x1, s.y1, "", s.size, s.bold, content.number, [s], []))
+        else:
+            target.gaps.append(s.x0 - target.x1)
+            target.spans.append(s)
+            target.x1 = max(target.x1, s.x1)
+            target.y0, target.y1 = min(target.y0, s.y0), max(target.y1, s.y1)
+    for line in lines:
+        _finish_line(line)
+    return [ln for ln in lines if ln.text]
+
+
+def _finish_line(line: Line) -> None:
+    parts: list[str] = []
+    weight: dict[float, int] = {}
+    bold_chars = total = 0
+    for i, s in enumerate(line.spans):
+        t = s.text
+        if i and parts and not parts[-1].endswith((" ", SOFT_HYPHEN)) and not t.startswith(" "):
+            gap = line.gaps[i - 1]
+            if gap > 0.15 * min(s.size, line.spans[i - 1].size) and not (
+                    t[:1] in ":;,.)]" and gap < 0.5 * s.size):
+                parts.append(" ")
+        parts.append(t)
+        n = len(t.strip())
+        weight[s.size] = weight.get(s.size, 0) + n
+        total += n
+        bold_chars += n if s.bold else 0
+    line.text = re.sub(r" {2,}", " ", "".join(parts)).strip()
+    line.size = max(weight.items(), key=lambda kv: kv[1])[0] if weight else line.spans[0].size
+    line.bold = total > 0 and bold_chars >= 0.6 * total
+    core = [s for s in line.spans if s.size >= 0.8 * line.size]
+    if core:  # baseline box without super/subscripts
+        line.y0, line.y1 = min(s.y0 for s in core), max(s.y1 for s in core)
+
+
+def _intervals(boxes: list[Box], axis: int, min_gap: float) -> list[list[int]]:
+    """Split box indexes into groups separated by gaps >= min_gap along an axis (0=x, 1=y)."""
+    order = sorted(range(len(boxes)), key=lambda i: boxes[i][axis])
+    groups: list[list[int]] = []
+    end = -1e9
+    for i in order:
+        lo, hi = boxes[i][axis], boxes[i][axis + 2]
+        if not groups or lo - end >= min_gap:
+            groups.append([i])
+            end = hi
+        else:
+            groups[-1].append(i)
+            end = max(end, hi)
+    return groups
+
+
+def _free_x(boxes: list[Box], lo: float, hi: float, min_gap: float) -> list[tuple[float, float]]:
+    """Uncovered x intervals inside (lo, hi)."""
+    free: list[tuple[float, float]] = []
+    cur = lo
+    for b in sorted(boxes):
+        if b[0] - cur >= min_gap:
+            free.append((cur, b[0]))
+        cur = max(cur, b[2])
+    if hi - cur >= min_gap:
+        free.append((cur, hi))
+    return free
+
+
+def reading_order(boxes: list[Box], min_gap: float = 6.0) -> list[int]:
+    """Indexes of `boxes` in reading order: recursive XY-cut that keeps columns together."""
+    return _cut(boxes, list(range(len(boxes))), min_gap, 0)
+
+
+def _cut(boxes: list[Box], idx: list[int], min_gap: float, depth: int) -> list[int]:
+    if len(idx) <= 1 or depth > 40:
+        return sorted(idx, key=lambda i: (boxes[i][1], boxes[i][0]))
+    sub = [boxes[i] for i in idx]
+    cols = _intervals(sub, 0, min_gap)
+    if len(cols) > 1:
+        return [i for g in cols for i in _cut(boxes, [idx[j] for j in g], min_gap, depth + 1)]
+    bands = [[idx[j] for j in g] for g in _intervals(sub, 1, 0.5)]
+    if len(bands) == 1:
+        return sorted(idx, key=lambda i: (boxes[i][1], boxes[i][0]))
+    lo, hi = min(b[0] for b in sub), max(b[2] for b in sub)
+    merged: list[list[int]] = []
+    for band in bands:
+        if merged and _same_columns([boxes[i] for i in merged[-1]], [boxes[i] for i in band],
+                                    lo, hi, min_gap):
+            merged[-1].extend(band)
+        else:
+            merged.append(list(band))
+    if len(merged) == 1:
+        merged = bands
+    return [i for g in merged for i in _cut(boxes, g, min_gap, depth + 1)]
+
+
+def _same_columns(a: list[Box], b: list[Box], lo: float, hi: float, min_gap: float) -> bool:
+    """Is there a column gap in `a` or `b` that no box of either crosses?"""
+    gaps = _free_x(a, lo, hi, min_gap) + _free_x(b, lo, hi, min_gap)
+    both = a + b
+    for g0, g1 in gaps:
+        if g0 <= lo + 0.5 or g1 >= hi - 0.5:
+            continue
+        mid = (g0 + g1) / 2
+        if not any(x0 < mid < x1 for x0, _, x1, _ in both):
+            return True
+    return False
+
+
+def png_bytes(buffer: Any, width: int, height: int, stride: int, channels: int) -> bytes:
+    """Encode a BGR(A)/RGB(A)/grey pdfium bitmap buffer (already RGB order) as PNG."""
+    arr = np.frombuffer(buffer, dtype=np.uint8, count=stride * height).reshape(height, stride)
+    arr = arr[:, : width * channels]
+    if channels == 4:
+        arr = arr.reshape(height, width, 4)[:, :, :3].reshape(height, width * 3)
+        channels = 3
+    raw = np.hstack([np.zeros((height, 1), dtype=np.uint8), arr]).tobytes()
+    colour = {1: 0, 3: 2}[channels]
+
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + tag + data
+                + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, colour, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 6))
+            + chunk(b"IEND", b""))

