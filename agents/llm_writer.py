@@ -18,7 +18,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
 
-from agents.script import Line, LineKind, Passage, WriterInput, WriterOutput, estimate_seconds
+from agents.script import Host, Line, LineKind, Passage, WriterInput, WriterOutput, estimate_seconds
 from storage.errors import BadInput
 from storage.settings import Settings
 from tools.chunking import split_sentences
@@ -50,7 +50,7 @@ Rules:
 Passages:
 {passages}"""
 
-REDUCE_PROMPT = """Write {part} of a podcast script in {language}.
+REDUCE_PROMPT = """Write {part} of a podcast script, in {language}.
 
 Speakers (use exactly these names):
 {hosts}
@@ -116,6 +116,12 @@ STRUCTURES = {
             "- outro: credit every source of the episode by title, authors and year, then sign "
             "off.",
 }
+
+LANGUAGES = {"en": "English", "de": "German", "fr": "French", "es": "Spanish", "it": "Italian",
+             "pt": "Portuguese", "nl": "Dutch", "pl": "Polish", "sv": "Swedish", "da": "Danish",
+             "fi": "Finnish", "no": "Norwegian", "cs": "Czech", "ru": "Russian", "uk": "Ukrainian",
+             "tr": "Turkish", "ar": "Arabic", "hi": "Hindi", "zh": "Chinese", "ja": "Japanese",
+             "ko": "Korean"}
 
 PROMPT_HASHES = {"map": prompt_hash(SYSTEM + MAP_PROMPT),
                  "reduce": prompt_hash(SYSTEM + REDUCE_PROMPT + json.dumps(STYLE_NOTES)
@@ -228,11 +234,14 @@ def map_batches(run: Run) -> list[list[int]]:
     groups: dict[tuple[str, str], list[int]] = {}
     for i, p in enumerate(run.passages):
         groups.setdefault((p.source_id, p.section), []).append(i)
+    rank = {sid: k for k, sid in enumerate(run.firsts)}
+    ordered = sorted(groups.items(), key=lambda kv: (
+        rank[kv[0][0]], min(run.passages[i].seq for i in kv[1])))
     batches: list[list[int]] = []
     current: list[int] = []
     size = 0
     source = None
-    for (sid, _section), idxs in groups.items():
+    for (sid, _section), idxs in ordered:
         for i in sorted(idxs, key=lambda i: run.passages[i].seq):
             n = len(run.passages[i].text)
             if current and (sid != source or size + n > MAP_BUDGET_CHARS):
@@ -332,7 +341,8 @@ def reduce_prompt(run: Run, points: list[Point], part: str, seconds: float,
     labels = {"whole": "the whole episode", "first": "the opening part",
               "middle": "a middle part", "last": "the closing part"}
     return REDUCE_PROMPT.format(
-        part=labels[part], language=inp.brief.language,
+        part=labels[part], language=LANGUAGES.get(inp.brief.language.lower(),
+                                                  f"the language {inp.brief.language!r}"),
         hosts="\n".join(f"- {h.name} ({h.role})" for h in inp.hosts),
         style=inp.brief.style, style_note=style_note(inp),
         focus=" ".join(f for f in focus if f),
@@ -407,8 +417,10 @@ def best_quote(run: Run, text: str, idxs: list[int]) -> str:
     return best
 
 
-def resolve_speakers(run: Run, raw: list[ScriptLine]) -> dict[str, str]:
-    names = [h.name for h in run.inp.hosts]
+def resolve_speakers(raw: list[ScriptLine], hosts: list[Host], notes: list[str]
+                     ) -> dict[str, str]:
+    """Model speaker name -> host name (exact, case-insensitive, prefix, else round-robin)."""
+    names = [h.name for h in hosts]
     lower = {n.lower(): n for n in names}
     mapping: dict[str, str] = {}
     unknown = 0
@@ -421,14 +433,18 @@ def resolve_speakers(run: Run, raw: list[ScriptLine]) -> dict[str, str]:
         if hit is None:
             hit = names[unknown % len(names)]
             unknown += 1
-            run.notes.append(f"speaker {said!r} is not a host; mapped to {hit}")
+            notes.append(f"speaker {said!r} is not a host; mapped to {hit}")
         mapping[said] = hit
     return mapping
 
 
-def finalize(run: Run, raw: list[ScriptLine]) -> list[Line]:
-    """Validated lines: hosts as speakers, citations as chunk ids, a quote from a cited passage."""
-    speakers = resolve_speakers(run, raw)
+def finalize(run: Run, raw: list[ScriptLine]) -> tuple[list[Line], list[str]]:
+    """Validated lines: hosts as speakers, citations as chunk ids, a quote from a cited passage.
+
+    Returns the lines and the notes on what was repaired or dropped.
+    """
+    notes: list[str] = []
+    speakers = resolve_speakers(raw, run.inp.hosts, notes)
     n = len(run.passages)
     cites = [parse_pids(sl.passage_ids, n)[:3] for sl in raw]
     firsts = list(run.firsts.values())
@@ -447,10 +463,10 @@ def finalize(run: Run, raw: list[ScriptLine]) -> list[Line]:
             if not ids and sl.kind in ("intro", "outro"):
                 ids = firsts[:3]
             if ids:
-                run.notes.append(f"{sl.kind} line {k} had no valid citation; cited "
+                notes.append(f"{sl.kind} line {k} had no valid citation; cited "
                                  f"{', '.join(pid(i) for i in ids)}")
         if not ids:
-            run.notes.append(f"dropped {sl.kind} line {k} ({sl.speaker}): no valid citation")
+            notes.append(f"dropped {sl.kind} line {k} ({sl.speaker}): no valid citation")
             continue
         lines.append(Line(speaker=speakers[sl.speaker.strip()], kind=sl.kind, text=text,
                           citations=[run.passages[i].chunk_id for i in ids],
@@ -458,10 +474,10 @@ def finalize(run: Run, raw: list[ScriptLine]) -> list[Line]:
                           meta={"fallback_citation": True} if fallback else {}))
     if not any(line.kind == "outro" for line in lines) and lines:
         lines.append(credits_line(run))
-        run.notes.append("the script had no outro; added one crediting the sources")
+        notes.append("the script had no outro; added one crediting the sources")
     for i, line in enumerate(lines):
         line.seq = i
-    return lines
+    return lines, notes
 
 
 def credits_line(run: Run) -> Line:
@@ -481,8 +497,9 @@ def render_script(run: Run, title: str, lines: list[Line]) -> str:
     return json.dumps({"title": title, "lines": rows}, ensure_ascii=False, indent=1)
 
 
-async def revise(run: Run, title: str, lines: list[Line], points: list[Point]
-                 ) -> tuple[str, list[Line]]:
+async def revise(run: Run, title: str, lines: list[Line], notes: list[str], points: list[Point]
+                 ) -> tuple[str, list[Line], list[str]]:
+    """One call to lengthen or shorten the draft; returns the accepted version and its notes."""
     inp = run.inp
     got_s = estimate_seconds(lines, inp)
     got_words = sum(len(ln.text.split()) for ln in lines)
@@ -494,11 +511,10 @@ async def revise(run: Run, title: str, lines: list[Line], points: list[Point]
                                   direction=direction, points=render_points(run, points),
                                   script=render_script(run, title, lines))
     script = await run.ask(Script, prompt)
-    revised = finalize(run, script.lines)
+    revised, revised_notes = finalize(run, script.lines)
     if not revised:
-        run.notes.append("revise: the revision had no usable lines; kept the first draft")
-        return title, lines
-    return script.title or title, revised
+        return title, lines, [*notes, "revise: the revision had no usable lines; kept the draft"]
+    return script.title or title, revised, revised_notes
 
 
 def trim(run: Run, lines: list[Line]) -> list[Line]:
@@ -551,11 +567,12 @@ async def write_with_llm(inp: WriterInput, settings: Settings,
         raise BadInput("the LLM found no citable key points in the selected passages")
 
     title, raw = await reduce(run, points)
-    lines = finalize(run, raw)
+    lines, draft_notes = finalize(run, raw)
     got = estimate_seconds(lines, inp)
     if not lines or abs(got - inp.target_seconds) > inp.target_seconds * LENGTH_TOLERANCE:
         run.notes.append(f"revise: first draft ~{got:.0f}s for a {inp.target_seconds:.0f}s target")
-        title, lines = await revise(run, title, lines, points)
+        title, lines, draft_notes = await revise(run, title, lines, draft_notes, points)
+    run.notes.extend(draft_notes)
     if not lines:
         raise BadInput("the LLM script had no line citing a passage it was shown")
     lines = trim(run, lines)

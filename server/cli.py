@@ -17,7 +17,7 @@ from rich.table import Table
 from server import runner
 from storage import db, library
 from storage import jobs as jobs_db
-from storage.errors import LibrarianError
+from storage.errors import Forbidden, LibrarianError
 from storage.settings import Settings, get_settings
 from tools import catalog
 
@@ -300,3 +300,86 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+@make_app.command("podcast")
+def make_podcast(
+    sources_: Annotated[list[str], typer.Option("--from", help="Source ids, files or URLs.")],
+    minutes: Annotated[float, typer.Option(min=0.5, max=60)] = 5.0,
+    hosts: Annotated[int | None, typer.Option(min=1, max=4)] = None,
+    style: Annotated[str, typer.Option(help="conversational | interview | lecture")] = (
+        "conversational"),
+    voices: Annotated[str | None, typer.Option(help="Comma-separated voice ids.")] = None,
+    topic: Annotated[str | None, typer.Option(help="Focus the episode on this.")] = None,
+    title: Annotated[str | None, typer.Option()] = None,
+    writer: Annotated[str | None, typer.Option(help="extractive | llm")] = None,
+    wav: Annotated[bool, typer.Option("--wav", help="Also write a WAV.")] = False,
+    music: Annotated[bool, typer.Option(help="Intro/outro jingle.")] = True,
+    max_cost: Annotated[float | None, typer.Option(help="Refuse above this cost (USD).")] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Copy the MP3 here.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Make a podcast from sources: every line cites the paragraphs it came from."""
+    from graphs.podcast import preflight
+
+    cfg = settings()
+    params: dict[str, Any] = {"sources": sources_, "minutes": minutes,
+                              "hosts": hosts or (1 if style == "lecture" else 2), "style": style,
+                              "voices": voices.split(",") if voices else None, "topic": topic,
+                              "title": title, "writer": writer, "wav": wav, "music": music,
+                              "max_cost": max_cost}
+
+    async def _go() -> tuple[Any, dict[str, Any]]:
+        pre = await preflight(cfg, params)  # type: ignore[arg-type]
+        est = pre["estimate"]
+        if not as_json:
+            console.print(f"[dim]plan: {len(pre['hosts'])} host(s) "
+                          f"({', '.join(est['voices'])}), ~{est['chars']} characters to speak, "
+                          f"estimated cost ${est['tts_cost_usd']:.2f}"
+                          + (f", ~{est['llm_tokens']} LLM tokens" if "llm_tokens" in est else "")
+                          + "[/dim]")
+        if max_cost is not None and est["tts_cost_usd"] > max_cost:
+            raise Forbidden(f"estimated cost ${est['tts_cost_usd']:.2f} exceeds --max-cost "
+                            f"${max_cost:.2f}")
+        job_id = await runner.submit(cfg, "podcast", params)
+        bars = Bars(enabled=not as_json and sys.stderr.isatty())
+        bars.add(job_id, "podcast")
+        with bars.progress:
+            job = await runner.run_job(cfg, job_id, bars)
+        path = None
+        if job.status == "completed":
+            files = job.result["files"]
+            path = await export_file(cfg, files["audio"], out_file)
+        return job, {"path": str(path) if path else None}
+
+    job, extra = run(_go())
+    if job.status != "completed":
+        console.print(f"[red]failed:[/red] {job.error} (job {job.id})")
+        raise typer.Exit(1)
+    r = job.result
+    row = {"artifact_id": r["artifact_id"], "job_id": job.id, "path": extra["path"],
+           "duration_s": r["duration_s"], "requested_s": r["requested_s"], "lines": r["lines"],
+           "attributed_lines": r["attributed_lines"], "mean_support": r["mean_support"],
+           "writer": r["writer"], "files": r["files"], "notes": r["notes"]}
+    if as_json:
+        emit(row)
+        return
+    out.print(f"[green]podcast ready[/green]: {row['path']}\n  artifact_id={row['artifact_id']} "
+              f"job_id={job.id}\n  duration {row['duration_s']:.1f}s (asked "
+              f"{row['requested_s']:.0f}s), {row['lines']} lines, {row['attributed_lines']} "
+              f"with citations, mean support {row['mean_support']:.2f}, writer={row['writer']}")
+    for note in row["notes"]:
+        out.print(f"  [yellow]note:[/yellow] {note}")
+
+
+async def export_file(cfg: Settings, key: str, dest: Path | None) -> Path:
+    """Where a user can open an artifact file: the local object path, or a copy at `dest`."""
+    from storage.objects import LocalObjects, objects
+
+    store = objects(cfg)
+    if dest is None:
+        if isinstance(store, LocalObjects):
+            return store.path(key)
+        dest = Path.cwd() / Path(key).name
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    return await store.get_file(key, dest)

@@ -19,7 +19,7 @@ from pydantic import Field
 from agents import llm_writer
 from agents.llm_writer import PROMPT_HASHES, word_budget, write_with_llm
 from agents.script import Brief, Host, Line, Passage, WriterInput, estimate_seconds
-from storage.errors import ConfigError, Retryable
+from storage.errors import BadInput, ConfigError, Retryable
 from storage.settings import Settings, load_settings
 from tools.llm import NOT_CONFIGURED, chat_model, check_reachable, prompt_hash
 
@@ -315,6 +315,24 @@ async def test_invalid_reply_raises_retryable(settings: Settings) -> None:
     assert len(fake.calls) >= 2  # retried once per map call
 
 
+async def test_interleaved_sources_map_in_source_order(settings: Settings) -> None:
+    inp = writer_input(60, passages=[RESNET_PASSAGES[1], ATTN_PASSAGES[0], RESNET_PASSAGES[0],
+                                     ATTN_PASSAGES[1]])
+    fake = FakeChat(respond=scripted(SCRIPT))
+    await write_with_llm(inp, settings, fake)
+    maps = [shown_ids(p) for n, p in fake.calls if n == "KeyPoints"]
+    assert sorted(maps) == [["P2", "P4"], ["P3", "P1"]]  # one call per source, in seq order
+
+
+async def test_bad_inputs(settings: Settings) -> None:
+    fake = FakeChat(respond=scripted(SCRIPT))
+    with pytest.raises(BadInput, match="no passages"):
+        await write_with_llm(writer_input(60, passages=[]), settings, fake)
+    with pytest.raises(BadInput, match="1-4 hosts"):
+        await write_with_llm(writer_input(60, names=("A", "B", "C", "D", "E")), settings, fake)
+    assert fake.calls == []
+
+
 def test_prompt_hashes_are_template_hashes() -> None:
     assert all(re.fullmatch(r"[0-9a-f]{16}", h) for h in PROMPT_HASHES.values())
     assert prompt_hash("abc") == "ba7816bf8f01cfea"
@@ -413,9 +431,10 @@ async def test_http_json_schema(settings: Settings) -> None:
         assert body["response_format"]["type"] == "json_schema"
         assert "tools" not in body
     schemas = [b["response_format"]["json_schema"] for b in requests]
-    assert [s["name"] for s in schemas] == ["KeyPoints", "KeyPoints", "Script"]
+    assert [s["name"] for s in schemas] == ["KeyPoints", "KeyPoints", "Script"]  # map, then reduce
     assert "passage_ids" in json.dumps(schemas[0]["schema"])
-    assert "[P1]" in requests[0]["messages"][1]["content"]
+    map_prompts = " ".join(b["messages"][1]["content"] for b in requests[:2])
+    assert all(f"[P{i}]" in map_prompts for i in range(1, 5))
     reduce_prompt = requests[2]["messages"][1]["content"]
     assert "28.4 BLEU" in reduce_prompt and "P12" not in reduce_prompt and "P9" not in reduce_prompt
 

@@ -2,9 +2,10 @@
 
 Everything happens on one float array at the lines' sample rate, so `line_times` are exact
 sample counts. Loudness is measured with ITU-R BS.1770-4 (K-weighting, 400 ms blocks, -70 LUFS
-absolute and -10 LU relative gates) in numpy, normalised to -16 LUFS and peak limited to
--2 dBFS (about -1.5 dBFS in the MP3) by a look-ahead limiter; ffmpeg (from imageio-ffmpeg) encodes 128 kbps mono MP3 at
-44.1 kHz and mutagen writes the ID3 tags (TIT2, TPE1, TALB, COMM, CTOC + one CHAP per chapter).
+absolute and -10 LU relative gates) in numpy, normalised to -16 LUFS and peak limited to -2 dBFS
+(about -1.5 dBFS in the MP3) by a look-ahead limiter; ffmpeg (from imageio-ffmpeg) encodes
+128 kbps mono MP3 at 44.1 kHz and mutagen writes the ID3 tags (TIT2, TPE1, TALB, COMM, CTOC and
+one CHAP per chapter).
 """
 
 from __future__ import annotations
@@ -240,8 +241,8 @@ def encode_mp3(samples: np.ndarray, rate: int, out_mp3: Path) -> None:
            "-ac", "1", "-i", "pipe:0", "-ar", str(MP3_RATE), "-c:a", "libmp3lame",
            "-b:a", MP3_BITRATE, "-id3v2_version", "0", "-write_id3v1", "0", "-f", "mp3", tmp]
     try:
-        proc = subprocess.run(cmd, input=(samples * LAME_GAIN).astype("<f4").tobytes(), capture_output=True,
-                              check=False)
+        pcm = (samples * LAME_GAIN).astype("<f4").tobytes()
+        proc = subprocess.run(cmd, input=pcm, capture_output=True, check=False)
         if proc.returncode != 0:
             raise ConfigError("ffmpeg failed to encode MP3: "
                               + proc.stderr.decode("utf-8", "replace")[-300:])
@@ -283,6 +284,10 @@ def assemble(lines: list[LineAudio], out_mp3: Path, *, meta: AudioMeta,
     """
     if not lines:
         raise BadInput("a podcast needs at least one line")
+    for title, first in meta.chapters:
+        if not 0 <= first < len(lines):
+            raise BadInput(f"chapter {title!r} starts at line {first}, but there are "
+                           f"{len(lines)} lines")
     clips = [read_wav(line.path) for line in lines]
     rate = max(r for _, r in clips)
     clips = [(x if r == rate else resample(x, r / rate), rate) for x, r in clips]
@@ -297,8 +302,8 @@ def assemble(lines: list[LineAudio], out_mp3: Path, *, meta: AudioMeta,
     speech_end = pos
     outro = int(round(OUTRO_S * rate)) if music else 0
     mix = np.zeros(speech_end + outro)
-    for (x, _), start in zip(clips, positions, strict=True):
-        mix[start : start + len(x)] += x
+    for (x, _), at in zip(clips, positions, strict=True):
+        mix[at : at + len(x)] += x
     if music:
         voiced = np.concatenate([x for x, _ in clips])
         speech_rms = float(np.sqrt(np.mean(voiced**2))) or 0.1
@@ -322,9 +327,6 @@ def assemble(lines: list[LineAudio], out_mp3: Path, *, meta: AudioMeta,
     chapters: list[tuple[str, float, float]] = []
     marks = sorted(meta.chapters, key=lambda c: c[1])
     for i, (title, first) in enumerate(marks):
-        if not 0 <= first < len(lines):
-            raise BadInput(f"chapter {title!r} starts at line {first}, but there are "
-                           f"{len(lines)} lines")
         start = 0.0 if i == 0 else line_times[first][0]
         end = line_times[marks[i + 1][1]][0] if i + 1 < len(marks) else duration
         chapters.append((title, start, end))

@@ -95,7 +95,7 @@ def _render(pdf: Any, number: int, box: Box, scale: float = 2.0) -> bytes | None
     try:
         x0, y0, x1, y1 = box
         w, h = max(1, int((x1 - x0) * scale)), max(1, int((y1 - y0) * scale))
-        bitmap = pdfium_c.FPDFBitmap_Create(w, h, 0)
+        bitmap = pdfium_c.FPDFBitmap_CreateEx(w, h, pdfium_c.FPDFBitmap_BGR, None, 0)
         pdfium_c.FPDFBitmap_FillRect(bitmap, 0, 0, w, h, 0xFFFFFFFF)
         matrix = pdfium_c.FS_MATRIX(scale, 0, 0, scale, -x0 * scale, -y0 * scale)
         clip = pdfium_c.FS_RECTF(0, 0, w, h)
@@ -105,7 +105,7 @@ def _render(pdf: Any, number: int, box: Box, scale: float = 2.0) -> bytes | None
         stride = pdfium_c.FPDFBitmap_GetStride(bitmap)
         ptr = pdfium_c.FPDFBitmap_GetBuffer(bitmap)
         raw = ctypes.string_at(ptr, stride * h)
-        return png_bytes(raw, w, h, stride, 4)
+        return png_bytes(raw, w, h, stride, 3)
     finally:
         if bitmap:
             pdfium_c.FPDFBitmap_Destroy(bitmap)
@@ -448,7 +448,7 @@ def _headings(stream: list[Line], body: float, skip: set[int]) -> dict[int, list
         caps = text.isupper() and len(text) > 3
         if numbered and numbered[1][0].isalpha() and not (ln.bold and ln.size >= body - 0.2):
             numbered = None  # "A sentence" is not an appendix heading unless bold
-        numbered_ok = bool(numbered) and numbered[2][:1].isupper()  # type: ignore[index]
+        numbered_ok = numbered is not None and numbered[2][:1].isupper()
         plain_ok = text[:1].isupper() and (caps or ln.size >= body - 0.2)
         if styled and (numbered_ok or plain_ok) and not text.endswith(".") and \
                 _isolated(stream, i):
@@ -621,7 +621,7 @@ def _metadata(doc: Document, pages: list[PageContent], lines: list[list[Line]],
 
 
 def _authors(first: list[Line], title: str, body: float, info: dict[str, str]) -> list[str]:
-    ordered = sorted(first, key=lambda ln: (ln.y0, ln.x0))
+    ordered = sorted(first, key=lambda ln: (round(ln.y1 / 4), ln.x0))
     title_end = -1.0
     for ln in ordered:
         if ln.text and ln.text[:20] in title or title.endswith(ln.text[-20:]):
@@ -634,7 +634,7 @@ def _authors(first: list[Line], title: str, body: float, info: dict[str, str]) -
         if re.search(r"universit|institut|department|school|@|abstract|college|laborator|inc\b",
                      t, re.I) or len(names) and ln.size < body - 1:
             break
-        parts = re.split(r"\s*(?:,|;|\band\b|[*∗†‡§¶♢♠♣♡♥♦⋆]|\d)+\s*", t)
+        parts = re.split(r"\s*(?:,|;|\band\b|[*∗†‡§¶♢♠♣♡♥♦⋆\u03b1-\u03c9]|\d)+\s*", t)
         for part in parts:
             words = part.split()
             if 2 <= len(words) <= 5 and all(w[:1].isupper() for w in words):
