@@ -15,6 +15,8 @@ from agents.script import Host, Line, Passage, WriterInput, WriterOutput, estima
 from tools.chunking import split_sentences
 
 SHOW_NAME = "the Librarian podcast"
+NUMBERS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
+NUMBERS += [str(n) for n in range(11, 100)]
 HOST_NAMES = [("Alex", "host"), ("Sam", "co-host"), ("Jordan", "guest expert"),
               ("Riley", "guest expert")]
 
@@ -26,7 +28,8 @@ _BAD = re.compile(r"https?://|www\.|@|\b(?:Fig\.|Figure|Table|Eq\.|Equation)\s*\
 _SPEAK = [(re.compile(r"\be\.g\.,?", re.I), "for example,"), (re.compile(r"\bi\.e\.,?", re.I),
           "that is,"), (re.compile(r"\bet al\."), "and colleagues"), (re.compile(r"\bvs\.?\b"),
           "versus"), (re.compile(r"%"), " percent"), (re.compile(r"&"), " and "),
-          (re.compile(r"~\s*"), "about "), (re.compile(r"\s+([,.;:!?])"), r"\1"),
+          (re.compile(r"~\s*"), "about "), (re.compile(r"(?<=[,.;:])\s*\d{1,2}(?=\s+[a-z])"), ""),
+          (re.compile(r"\s+([,.;:!?])"), r"\1"),
           (re.compile(r"\s{2,}"), " ")]
 
 
@@ -171,7 +174,7 @@ def build_script(inp: WriterInput, budget_words: int) -> list[Line]:
 
     firsts = [g[0] for g in sources]
     titles = "; ".join(by_line(p) for p in firsts)
-    what = "paper" if len(firsts) == 1 else f"{len(firsts)} papers"
+    what = "one paper" if len(firsts) == 1 else f"{NUMBERS[len(firsts)]} papers"
     if len(hosts) == 1:
         welcome = f"Welcome to {SHOW_NAME}. I'm {anchor}, and today I'm reading through {what}: "
     else:
@@ -277,5 +280,5 @@ def framing_words() -> set[str]:
              "Everything you heard came Full references are in the show notes Thanks for "
              "listening the authors What do they say about else"]
     texts += [o for _, opts in QUESTIONS for o in opts]
-    texts += [name for name, _ in HOST_NAMES]
+    texts += [name for name, _ in HOST_NAMES] + NUMBERS[:11]
     return {w for t in texts for w in re.findall(r"[a-z']+", t.lower())}

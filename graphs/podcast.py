@@ -7,7 +7,6 @@ writer is used. Every line cites chunk ids; the grounding check scores, rewrites
 
 from __future__ import annotations
 
-import hashlib
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, TypedDict
@@ -16,7 +15,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
 
 from agents import grounding, narrator, researcher, scriptwriter
-from agents.assembler import assemble_podcast
+from agents.assembler import assemble_podcast, pauses
 from agents.context import job_id, report, settings_for
 from agents.importer import is_url
 from agents.script import Brief, Host, Line, Passage, WriterInput, WriterOutput, estimate_seconds
@@ -26,11 +25,13 @@ from storage import db, library
 from storage.errors import BadInput, Forbidden, NotFound
 from storage.settings import Settings
 from tools import tts
+from tools.audio import INTRO_LEAD_S, OUTRO_S, read_wav
 from tools.embed import MODEL_ID as EMBED_MODEL
 
 GRAPH_VERSION = "podcast/1"
 STAGES = ["resolve", "plan", "research", "write", "ground", "narrate", "assemble"]
-MUSIC_S = 9.0  # jingle lead-in and outro the assembler adds
+MAX_REFITS = 2  # re-plans of the script after measuring the synthesised speech
+LENGTH_TOLERANCE = 0.03
 
 
 class PodcastState(TypedDict, total=False):
@@ -60,6 +61,8 @@ class PodcastState(TypedDict, total=False):
     lines: list[dict[str, Any]]
     grounding: dict[str, Any]
     audio: list[dict[str, Any]]
+    measured: dict[str, Any]
+    refits: int
     result: dict[str, Any]
 
 
@@ -110,6 +113,11 @@ async def resolve(state: PodcastState, config: RunnableConfig) -> PodcastState:
     return {"source_ids": ids, "source_hashes": hashes}
 
 
+def music_s(state: PodcastState) -> float:
+    """Seconds of jingle the assembler adds around the speech."""
+    return INTRO_LEAD_S + OUTRO_S if state.get("music", True) else 0.0
+
+
 def use_llm(state: PodcastState, settings: Settings) -> bool:
     writer = state.get("writer")
     if writer not in (None, "extractive", "llm"):
@@ -125,7 +133,7 @@ async def preflight(settings: Settings, state: PodcastState) -> dict[str, Any]:
     voices = narrator.choose_voices(brief.hosts, state.get("voices"), settings)
     hosts = scriptwriter.default_hosts(brief.hosts, [v.id for v in voices], brief.style)
     pace = await narrator.seconds_per_word(hosts, settings)
-    target = brief.minutes * 60 - (MUSIC_S if state.get("music", True) else 0.0)
+    target = brief.minutes * 60 - (music_s(state))
     avg_spw = sum(pace.values()) / len(pace)
     chars = int(target / avg_spw * tts.CHARS_PER_WORD)
     cost = sum(tts.estimate(chars // len(voices), v)["cost_usd"] for v in voices)
@@ -165,7 +173,8 @@ def writer_input(state: PodcastState) -> WriterInput:
     return WriterInput(passages=[Passage(**p) for p in state["passages"]],
                        hosts=[Host(**h) for h in state["hosts_plan"]], brief=brief_of(state),
                        target_seconds=state["estimate"]["target_s"],
-                       seconds_per_word=state["pace"])
+                       seconds_per_word=state["pace"],
+                       pause_s=state["estimate"].get("pause_s", 0.45))
 
 
 async def write(state: PodcastState, config: RunnableConfig) -> PodcastState:
@@ -206,7 +215,44 @@ async def narrate(state: PodcastState, config: RunnableConfig) -> PodcastState:
         report(done / total, f"synthesised {done}/{total} lines")
 
     audio = await narrator.narrate(lines, hosts, settings, progress)
-    return {"audio": audio}
+    return {"audio": audio, "measured": measure(state, lines, audio)}
+
+
+def measure(state: PodcastState, lines: list[Line], audio: list[dict[str, Any]]) -> dict[str, Any]:
+    """The episode's exact length from the synthesised lines, and each voice's real pace."""
+    spoken: dict[str, float] = {}
+    counted: dict[str, int] = {}
+    speech = 0.0
+    for line, item in zip(lines, audio, strict=True):
+        samples, rate = read_wav(Path(item["path"]))
+        seconds = len(samples) / rate
+        speech += seconds
+        spoken[line.speaker] = spoken.get(line.speaker, 0.0) + seconds
+        counted[line.speaker] = counted.get(line.speaker, 0) + len(line.text.split())
+    pause = sum(pauses(lines))
+    total = speech + pause + music_s(state)
+    requested = float(state.get("minutes") or 5.0) * 60
+    return {"total_s": round(total, 3), "requested_s": requested,
+            "error": round((total - requested) / requested, 4),
+            "pace": {k: spoken[k] / counted[k] for k in spoken if counted[k]},
+            "pause_s": pause / max(1, len(lines))}
+
+
+def after_narrate(state: PodcastState) -> str:
+    """Re-plan the script once the real speech length is known, if it misses the target."""
+    m = state["measured"]
+    if abs(m["error"]) > LENGTH_TOLERANCE and state.get("refits", 0) < MAX_REFITS:
+        return "refit"
+    return "assemble"
+
+
+async def refit(state: PodcastState, config: RunnableConfig) -> PodcastState:
+    """Correct the voices' pace with what was measured; the script is then written again."""
+    m = state["measured"]
+    pace = {**state["pace"], **m["pace"]}
+    report(1.0, f"length {m['total_s']:.0f}s vs {m['requested_s']:.0f}s asked: re-planning")
+    return {"pace": pace, "refits": state.get("refits", 0) + 1,
+            "estimate": {**state["estimate"], "pause_s": m["pause_s"]}}
 
 
 def recipe_of(state: PodcastState, writer: dict[str, Any]) -> dict[str, Any]:
@@ -253,18 +299,21 @@ def default_title(passages: list[Passage]) -> str:
     titles = list(dict.fromkeys(p.source_title for p in passages))
     if len(titles) == 1:
         return f"On \u201c{titles[0]}\u201d"
-    digest = hashlib.sha256("|".join(titles).encode()).hexdigest()[:4]
-    return f"{titles[0][:50]} and {len(titles) - 1} more ({digest})"
+    short = titles[0].split(":")[0].strip()
+    return f"{short} and {len(titles) - 1} more {'paper' if len(titles) == 2 else 'papers'}"
 
 
 def build_graph() -> StateGraph[Any]:
     g: StateGraph[Any] = StateGraph(PodcastState)
     for name in STAGES:
         g.add_node(name, globals()[name])
+    g.add_node("refit", refit)
     g.add_edge(START, STAGES[0])
-    for a, b in zip(STAGES, STAGES[1:], strict=False):
+    for a, b in zip(STAGES[:5], STAGES[1:6], strict=True):
         g.add_edge(a, b)
-    g.add_edge(STAGES[-1], END)
+    g.add_conditional_edges("narrate", after_narrate, ["refit", "assemble"])
+    g.add_edge("refit", "write")
+    g.add_edge("assemble", END)
     return g
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -69,6 +70,13 @@ class Settings(BaseSettings):
     # jobs
     job_max_attempts: int = 3
     manual_retry_limit: int = 10
+
+    # server
+    auth: Literal["keys", "none"] = "keys"  # "none": single-user mode, every request is "local"
+    max_upload_bytes: int = 100 * 1024 * 1024
+    job_concurrency: int = Field(default=1, ge=1, le=8)  # in-process runner slots per server
+    job_lease_s: float = Field(default=15.0, gt=1)  # worker mode: a dead worker's job restarts after
+    redis_prefix: str = "librarian"  # Redis key / channel prefix (arq queue, progress events)
 
     @field_validator("database_url")
     @classmethod

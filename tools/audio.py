@@ -170,9 +170,9 @@ def limit_peaks(samples: np.ndarray, rate: int, ceiling_db: float = PEAK_LIMIT_D
         return samples
     width = max(3, int(0.008 * rate)) | 1
     gain = _sliding_min(np.minimum(1.0, ceiling / np.maximum(peak, 1e-12)), width)
-    kernel = np.ones(width) / width
-    gain = np.convolve(np.concatenate([np.ones(width), gain, np.ones(width)]), kernel,
-                       mode="same")[width:-width]
+    padded = np.concatenate([np.ones(width // 2 + 1), gain, np.ones(width // 2)])
+    csum = np.cumsum(padded)
+    gain = (csum[width:] - csum[:-width]) / width  # centred moving average, same length
     return np.clip(samples * gain, -ceiling, ceiling)
 
 

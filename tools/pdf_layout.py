@@ -38,6 +38,7 @@ class Span:
     size: float
     bold: bool
     italic: bool
+    base: float | None = None  # baseline y (text origin), when known
 
 
 @dataclass
@@ -54,6 +55,7 @@ class Line:
     page: int
     spans: list[Span] = field(default_factory=list)
     gaps: list[float] = field(default_factory=list)  # x gap before each span but the first
+    raw: str = ""  # the text with superscript markers kept (author lists use them as separators)
 
     @property
     def box(self) -> Box:
@@ -169,7 +171,7 @@ def _walk(page: Any, text_page: Any, out: PageContent, graphics: bool) -> None:
                 continue
             pdfium_c.FPDFPageObj_GetMatrix(obj, ctypes.byref(mat))
             m = _mul((mat.a, mat.b, mat.c, mat.d, mat.e, mat.f), ctm) if in_form else (
-                mat.a, mat.b, mat.c, mat.d)
+                mat.a, mat.b, mat.c, mat.d, mat.e, mat.f)
             if abs(m[1]) + abs(m[2]) > 0.1 * (abs(m[0]) + abs(m[3])):
                 out.rotated.append(text.replace(SOFT_HYPHEN, "-"))
                 continue
@@ -178,7 +180,8 @@ def _walk(page: Any, text_page: Any, out: PageContent, graphics: bool) -> None:
             if size <= 0.5:
                 size = tl[3] - tl[1]
             bold, italic = _font_style(pdfium_c.FPDFTextObj_GetFont(obj), fonts)
-            out.spans.append(Span(tl[0], tl[1], tl[2], tl[3], text, round(size, 2), bold, italic))
+            out.spans.append(Span(tl[0], tl[1], tl[2], tl[3], text, round(size, 2), bold, italic,
+                                  out.height - m[5]))
         elif kind in (pdfium_c.FPDF_PAGEOBJ_IMAGE, pdfium_c.FPDF_PAGEOBJ_PATH,
                       pdfium_c.FPDF_PAGEOBJ_SHADING):
             w, h = tl[2] - tl[0], tl[3] - tl[1]

@@ -251,19 +251,30 @@ def _piper_voice(model: Path) -> Any:
         return _PIPER[model]
 
 
-def resample(samples: np.ndarray, factor: float) -> np.ndarray:
-    """Band-limited resampling to `round(len / factor)` samples (factor > 1 shortens)."""
-    n = len(samples)
+def resample(samples: np.ndarray, factor: float, half_taps: int = 16) -> np.ndarray:
+    """Band-limited resampling to `round(len / factor)` samples (factor > 1 shortens).
+
+    Windowed-sinc interpolation (Hann window, `half_taps` zero crossings each side), with the
+    cut-off lowered to 1/factor when shortening so that nothing aliases.
+    """
+    x = np.asarray(samples, dtype=np.float64)
+    n = len(x)
     m = max(1, int(round(n / factor)))
     if n == 0 or m == n:
-        return samples.astype(np.float32)
-    pad = int(0.05 * n) + 64  # silence guard against circular wrap-around
-    x = np.concatenate([samples.astype(np.float64), np.zeros(pad)])
-    mp = int(round(len(x) / factor))
-    spec = np.fft.rfft(x)
-    keep = min(len(spec), mp // 2 + 1)
-    out = np.fft.irfft(spec[:keep], n=mp) * (mp / len(x))
-    return out[:m].astype(np.float32)
+        return x.astype(np.float32)
+    cutoff = min(1.0, 1.0 / factor)
+    half = int(np.ceil(half_taps / cutoff))
+    xp = np.concatenate([np.zeros(half), x, np.zeros(half + 1)])
+    k = np.arange(-half + 1, half + 1)
+    out = np.empty(m)
+    block = max(1, (1 << 21) // len(k))
+    for j0 in range(0, m, block):
+        pos = np.arange(j0, min(m, j0 + block)) * factor
+        base = np.floor(pos).astype(np.int64)
+        t = (pos - base)[:, None] - k[None, :]  # distance from each tap, in input samples
+        w = cutoff * np.sinc(cutoff * t) * (0.5 + 0.5 * np.cos(np.pi * np.clip(t / half, -1, 1)))
+        out[j0 : j0 + len(pos)] = (xp[base[:, None] + k[None, :] + half] * w).sum(axis=1)
+    return out.astype(np.float32)
 
 
 def _piper_synth(text: str, voice: Voice) -> np.ndarray:
