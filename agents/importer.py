@@ -12,6 +12,7 @@ import asyncio
 import dataclasses
 import hashlib
 import io
+import json
 import mimetypes
 import uuid
 from pathlib import Path
@@ -20,8 +21,10 @@ from typing import Any, TypedDict
 import numpy as np
 from langchain_core.runnables import RunnableConfig
 
+from agents.citations import link_citations
 from agents.context import job_id, report, settings_for
 from agents.importers import importer_for
+from agents.media import extract_media, fetch_media, media_url_kind
 from storage import db, edges, library, vectors
 from storage.errors import BadInput, NotFound
 from storage.models import Chunk, Figure, Source
@@ -41,6 +44,8 @@ class IngestState(TypedDict, total=False):
     filename: str
     kind: str  # optional hint; replaced by the detected kind
     reprocess_of: str  # a source id whose stored original is extracted again
+    disabled: list[str]  # importer plugins switched off (the server passes them in)
+    language: str  # optional: subtitle / transcription language of media
     # produced
     url: str | None
     content_type: str | None
@@ -50,6 +55,8 @@ class IngestState(TypedDict, total=False):
     document: dict[str, Any]
     chunks: list[dict[str, Any]]
     embeddings_key: str
+    media: dict[str, Any]  # yt-dlp metadata of a video/audio URL (agents.media)
+    transcript_key: str  # staged transcript.json of media
     result: dict[str, Any]
 
 
@@ -75,9 +82,14 @@ async def fetch(state: IngestState, config: RunnableConfig) -> IngestState:
             raise BadInput(f"source {row.id} has no stored original to reprocess")
         content = await store.get(row.object_key)
         out.update(url=row.url, filename=row.filename or Path(row.object_key).name)
+        if isinstance((row.meta or {}).get("media"), dict):
+            out["media"] = row.meta["media"]  # re-transcribe with the stored metadata
     elif state.get("staged_key"):
         content = await store.get(state["staged_key"])
         staged = state["staged_key"]
+    elif is_url(src) and (how := media_url_kind(src)):
+        report(0.0, f"reading {src}")
+        return await fetch_media(dict(state), config, src, how)  # type: ignore[return-value]
     elif is_url(src):
         from tools.fetch import fetch_url
 
@@ -110,11 +122,11 @@ async def detect(state: IngestState, config: RunnableConfig) -> IngestState:
     from tools.detect import detect_kind
 
     settings = settings_for(config)
-    head = (await objects(settings).get(state["staged_key"]))[:65536]
-    kind = detect_kind(head, state.get("filename"), state.get("content_type"))
-    if kind in {"audio", "video"}:
-        raise BadInput(f"{kind} import is not available in this version (supported: pdf, html, "
-                       "docx, md, txt)")
+    if state.get("media"):  # fetched with yt-dlp (maybe not downloaded: a re-import)
+        kind = state["media"].get("kind") or "video"
+    else:
+        head = (await objects(settings).get(state["staged_key"]))[:65536]
+        kind = detect_kind(head, state.get("filename"), state.get("content_type"))
     owner = state.get("owner", "local")
     sid = state.get("reprocess_of") or source_id_for(owner, state["content_hash"])
     duplicate = False
@@ -138,9 +150,12 @@ async def extract(state: IngestState, config: RunnableConfig) -> IngestState:
     settings = settings_for(config)
     store = objects(settings)
     content = await store.get(state["staged_key"])
-    fn = importer_for(state["kind"])
+    fn = importer_for(state["kind"], set(state.get("disabled") or []))
     report(0.2, f"extracting {state['kind']}")
-    doc: Document = await asyncio.to_thread(fn, content, state.get("filename"), state.get("url"))
+    if state.get("media"):
+        doc = await extract_media(dict(state), content)
+    else:
+        doc = await asyncio.to_thread(fn, content, state.get("filename"), state.get("url"))
     if not doc.blocks or not any(b.text.strip() for b in doc.blocks):
         raise BadInput(f"no text could be extracted from {state.get('filename') or 'the input'}")
     doc.url = doc.url or state.get("url")
@@ -157,9 +172,15 @@ async def extract(state: IngestState, config: RunnableConfig) -> IngestState:
             await store.put(key, fig.image, "image/png")
             item["staged_key"] = key
         figures.append(item)
+    out: IngestState = {}
+    transcript = doc.metadata.pop("transcript", None)
+    if transcript is not None:  # media: every timed segment, kept as transcript.json
+        out["transcript_key"] = f"staging/{job_id(config)}/transcript.json"
+        await store.put(out["transcript_key"], json.dumps(transcript).encode(),
+                        "application/json")
     data = dataclasses.asdict(dataclasses.replace(doc, figures=[]))
     data["figures"] = figures
-    return {"document": data}
+    return {**out, "document": data}
 
 
 def document_from(data: dict[str, Any]) -> Document:
@@ -219,6 +240,8 @@ async def store(state: IngestState, config: RunnableConfig) -> IngestState:
     ext = {"pdf": ".pdf", "webpage": ".html", "docx": ".docx", "markdown": ".md",
            "text": ".txt"}.get(state["kind"], mimetypes.guess_extension(
                state.get("content_type") or "") or ".bin")
+    if state["kind"] in {"audio", "video"}:
+        ext = Path(state.get("filename") or "").suffix.lower() or ext
     original_key = f"{prefix}original{ext}"
     matrix = np.load(io.BytesIO(await obj.get(state["embeddings_key"])))
     chunks = state["chunks"]
@@ -230,6 +253,9 @@ async def store(state: IngestState, config: RunnableConfig) -> IngestState:
             written.append(original_key)
         await obj.put(f"{prefix}text.txt", full_text(document_from(doc)).encode(), "text/plain")
         written.append(f"{prefix}text.txt")
+        if state.get("transcript_key"):
+            await obj.copy(state["transcript_key"], f"{prefix}transcript.json")
+            written.append(f"{prefix}transcript.json")
         figure_rows = []
         for i, fig in enumerate(doc.get("figures", [])):
             key = None
@@ -320,6 +346,7 @@ async def provenance(state: IngestState, config: RunnableConfig) -> IngestState:
         if row.licence_id:
             await edges.add_edge(s, ("source", sid), "HAS_LICENSE", ("licence", row.licence_id),
                                  {"evidence": (row.licence_evidence or "")[:500]})
+    await link_citations(settings, sid)  # CITES edges, both directions
     return {}
 
 

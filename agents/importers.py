@@ -56,7 +56,7 @@ def _decode(content: bytes) -> str:
 
 # detected kind -> importer plugin name
 KIND_TO_PLUGIN = {"pdf": "pdf", "webpage": "webpage", "docx": "document",
-                  "markdown": "document", "text": "document"}
+                  "markdown": "document", "text": "document", "audio": "media", "video": "media"}
 
 
 def importers() -> dict[str, Importer]:
@@ -65,8 +65,10 @@ def importers() -> dict[str, Importer]:
     for ep in entry_points(group="librarian.importers"):
         found[ep.name] = ep.load()
     # a source checkout that is not pip-installed still has its built-ins
+    from agents.media import import_media
+
     for name, fn in (("pdf", import_pdf), ("webpage", import_webpage),
-                     ("document", import_document)):
+                     ("document", import_document), ("media", import_media)):
         found.setdefault(name, fn)
     return found
 

@@ -23,7 +23,9 @@ HOST_NAMES = [("Alex", "host"), ("Sam", "co-host"), ("Jordan", "guest expert"),
 _BRACKET_CITE = re.compile(r"\s*\[(?:\d+(?:\s*[,–-]\s*\d+)*|[A-Z][^\]]{0,40}\d{4}[a-z]?)\]")
 _PAREN_CITE = re.compile(r"\s*\((?:[^()]*?(?:et al\.|\d{4}[a-z]?)[^()]*?|see [^()]*|"
                          r"(?:Section|Sec\.|Figure|Fig\.|Table|Eq\.|Appendix)\s*[^()]*)\)")
-_BAD = re.compile(r"https?://|www\.|@|\b(?:Fig\.|Figure|Table|Eq\.|Equation)\s*\d|[=<>{}\\^_|]|"
+_DEICTIC = re.compile(r"^(?:Below|Above|Here|As shown|As seen|In this (?:section|paper|work|"
+                      r"figure|table)|In the following|See |Figure|Table|Fig\.|Finally, we )")
+_BAD = re.compile(r"https?://|www\.|@|§|\(\)|\w\.\w+\(|\b(?:Fig\.|Figure|Table|Eq\.|Equation)\s*\d|[=<>{}\\^_|]|"
                   r"\b(?:https?|doi)\b|\.\.\.|…", re.I)
 _SPEAK = [(re.compile(r"\be\.g\.,?", re.I), "for example,"), (re.compile(r"\bi\.e\.,?", re.I),
           "that is,"), (re.compile(r"\bet al\."), "and colleagues"), (re.compile(r"\bvs\.?\b"),
@@ -46,9 +48,18 @@ def default_hosts(n: int, voice_ids: list[str], style: str) -> list[Host]:
     return out
 
 
+_VOICE = [(re.compile(r"^We\b"), "The authors"), (re.compile(r"\bwe\b"), "they"),
+          (re.compile(r"^Our\b"), "Their"), (re.compile(r"\bour\b"), "their"),
+          (re.compile(r"\bours\b"), "theirs"), (re.compile(r"\bwe’ve\b|\bwe've\b"), "they've"),
+          (re.compile(r"\bus\b"), "them")]
+
+
 def speakable(sentence: str) -> str:
-    """A source sentence as it is read aloud: citations dropped, abbreviations spelled out."""
+    """A source sentence as a host says it: the authors' "we" becomes "they", citations go,
+    abbreviations are spelled out."""
     text = _BRACKET_CITE.sub("", sentence)
+    for pattern, repl in _VOICE:
+        text = pattern.sub(repl, text)
     text = _PAREN_CITE.sub("", text)
     for pattern, repl in _SPEAK:
         text = pattern.sub(repl, text)
@@ -60,7 +71,7 @@ def readable(sentence: str) -> bool:
     n = words(sentence)
     if n < 8 or n > 48 or _BAD.search(sentence):
         return False
-    if not sentence[0].isupper() or sentence[-1] not in ".!?":
+    if not sentence[0].isupper() or sentence[-1] not in ".!" or _DEICTIC.match(sentence):
         return False
     if sentence.count("(") != sentence.count(")") or sentence.count("[") != sentence.count("]"):
         return False
@@ -117,12 +128,23 @@ QUESTIONS: list[tuple[re.Pattern[str], list[str]]] = [
 ]
 
 
-def question_for(theme: str, n: int) -> str:
+def question_for(theme: str, n: int, used: set[str] | None = None) -> str:
+    """A host's question leading into a theme; never the same question twice in a source."""
+    used = used if used is not None else set()
     name = re.sub(r"^[\dIVX]+(?:\.\d+)*\.?\s+", "", theme).strip()
-    for pattern, options in QUESTIONS:
+    options: list[str] = []
+    for pattern, opts in QUESTIONS:
         if pattern.search(name):
-            return options[n % len(options)]
-    return f"What do they say about {name.lower()}?" if name else "What else do they say?"
+            options = opts[n % len(opts):] + opts[:n % len(opts)]
+            break
+    if name:
+        options.append(f"What do they say about {name.lower()}?")
+    options.append("What else do they say?")
+    for q in options:
+        if q not in used:
+            used.add(q)
+            return q
+    return options[-1]
 
 
 def short_authors(authors: list[str]) -> str:
@@ -136,9 +158,15 @@ def short_authors(authors: list[str]) -> str:
     return f"{last[0]} and colleagues"
 
 
-def by_line(p: Passage) -> str:
+def spoken_title(title: str) -> str:
+    """A title as said aloud: the short name before a colon when there is one."""
+    head = title.split(":")[0].strip()
+    return head if ":" in title and len(head.split()) <= 6 else title
+
+
+def by_line(p: Passage, full: bool = False) -> str:
     who = short_authors(p.source_authors)
-    parts = [f"\u201c{p.source_title}\u201d"]
+    parts = [f"\u201c{p.source_title if full else spoken_title(p.source_title)}\u201d"]
     if who:
         parts.append(f"by {who}")
     if p.source_year:
@@ -169,11 +197,12 @@ def build_script(inp: WriterInput, budget_words: int) -> list[Line]:
     def add(speaker: str, kind: str, text: str, cites: list[Passage], quote: str = "",
             section: str = "") -> None:
         lines.append(Line(speaker=speaker, kind=kind,  # type: ignore[arg-type]
-                          text=text, citations=[p.chunk_id for p in cites], quote=quote,
+                          text=text, citations=list(dict.fromkeys(p.chunk_id for p in cites)),
+                          quote=quote,
                           section=section))
 
     firsts = [g[0] for g in sources]
-    titles = "; ".join(by_line(p) for p in firsts)
+    titles = "; ".join(by_line(p, full=len(firsts) == 1) for p in firsts)
     what = "one paper" if len(firsts) == 1 else f"{NUMBERS[len(firsts)]} papers"
     if len(hosts) == 1:
         welcome = f"Welcome to {SHOW_NAME}. I'm {anchor}, and today I'm reading through {what}: "
@@ -183,7 +212,7 @@ def build_script(inp: WriterInput, budget_words: int) -> list[Line]:
                    f"looking at {what}: ")
     add(anchor, "intro", welcome + titles + ".", firsts, section="Introduction")
 
-    per_source = max(40, budget_words // max(1, len(sources)))
+    per_source = max(12, budget_words // max(1, len(sources)))
     turn = 0
     for si, group in enumerate(sources):
         pool = [c for p in group for c in candidates(p)]
@@ -198,23 +227,30 @@ def build_script(inp: WriterInput, budget_words: int) -> list[Line]:
         head = group[0]
         chapter = head.source_title
         opener = "Let's start with" if si == 0 else ("Next up:" if si % 2 else "Now let's turn to")
-        add(anchor, "transition", f"{opener} {by_line(head)}.", [head], section=chapter)
+        intro_line = f"{opener} {by_line(head)}."
+        asked: set[str] = set()
         themes: list[tuple[str, list[Candidate]]] = []
         for cand in chosen:
             theme = theme_of(cand.passage.section)
             if not themes or themes[-1][0] != theme:
                 themes.append((theme, []))
             themes[-1][1].append(cand)
+        if not themes:
+            add(anchor, "transition", intro_line, [head], section=chapter)
         for ti, (theme, cands) in enumerate(themes):
             answerer = others[turn % len(others)]
             turn += 1
             asker = anchor if style != "lecture" or len(hosts) == 1 else others[0]
             if style == "lecture":
                 answerer = anchor
-            if len(hosts) > 1 or ti > 0:
-                q = question_for(theme, si + ti)
-                if len(hosts) == 1:
-                    q = q.replace("they", "the authors").replace("So what", "What")
+            q = question_for(theme, si + ti, asked)
+            if len(hosts) == 1:
+                q = q.replace("they", "the authors").replace("So what", "What")
+            if ti == 0:
+                speaker = asker if len(hosts) > 1 else anchor
+                text = f"{intro_line} {q}" if len(hosts) > 1 else intro_line
+                add(speaker, "transition", text, [head, cands[0].passage], section=chapter)
+            elif len(hosts) > 1:
                 add(asker, "question", q, [cands[0].passage], section=chapter)
             i = 0
             while i < len(cands):
@@ -228,9 +264,10 @@ def build_script(inp: WriterInput, budget_words: int) -> list[Line]:
                                                     for c in take}.values()),
                     quote=" ".join(c.sentence for c in take), section=chapter)
                 i += len(take)
-    closing = "; ".join(by_line(p) for p in firsts)
-    add(anchor, "outro", f"That's all for today. Everything you heard came from {closing}. "
-        f"Full references are in the show notes. Thanks for listening.", firsts,
+    names = [f"\u201c{spoken_title(p.source_title)}\u201d" for p in firsts]
+    closing = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    add(anchor, "outro", f"That's all for today. Everything you heard came from {closing}; "
+        f"full references are in the show notes. Thanks for listening.", firsts,
         section="Credits")
     for i, line in enumerate(lines):
         line.seq = i
@@ -243,7 +280,7 @@ def fit_length(inp: WriterInput, build: Callable[[WriterInput, int], list[Line]]
     budget = max(60, int(inp.target_seconds / avg_spw * 0.8))
     best: list[Line] = []
     best_err = float("inf")
-    lo, hi = 20, budget * 3
+    lo, hi = 0, budget * 3
     for _ in range(14):
         lines = build(inp, budget)
         err = estimate_seconds(lines, inp) - inp.target_seconds

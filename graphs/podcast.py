@@ -27,6 +27,7 @@ from storage.settings import Settings
 from tools import tts
 from tools.audio import INTRO_LEAD_S, OUTRO_S, read_wav
 from tools.embed import MODEL_ID as EMBED_MODEL
+from tools.provenance import check_commercial_use
 
 GRAPH_VERSION = "podcast/1"
 STAGES = ["resolve", "plan", "research", "write", "ground", "narrate", "assemble"]
@@ -50,6 +51,7 @@ class PodcastState(TypedDict, total=False):
     music: bool
     max_cost: float | None
     version_of: str | None
+    commercial: bool  # refuse sources whose licence forbids commercial use or derivatives
     # produced
     source_ids: list[str]
     source_hashes: dict[str, str]
@@ -106,6 +108,8 @@ async def resolve(state: PodcastState, config: RunnableConfig) -> PodcastState:
                     raise BadInput(f"{item} is neither a library source id nor a file") from None
             ids.append(item)
     ids = list(dict.fromkeys(ids))
+    if state.get("commercial"):
+        await check_commercial_use(settings, ids, owner=owner)
     hashes = {}
     async with db.session(settings) as s:
         for sid in ids:
@@ -261,7 +265,8 @@ def recipe_of(state: PodcastState, writer: dict[str, Any]) -> dict[str, Any]:
     except PackageNotFoundError:
         code = "source"
     params = {k: state.get(k) for k in ("minutes", "hosts", "style", "voices", "topic",
-                                        "audience", "title", "writer", "wav", "music")}
+                                        "audience", "title", "writer", "wav", "music",
+                                        "commercial")}
     return {"graph": "podcast", "graph_version": GRAPH_VERSION, "code_version": code,
             "parameters": params, "sources": state["source_ids"],
             "source_hashes": state["source_hashes"],

@@ -20,12 +20,13 @@ from storage import jobs as jobs_db
 from storage.errors import Forbidden, LibrarianError
 from storage.settings import Settings, get_settings
 from tools import catalog
+from tools.media import timestamp
 
 app = typer.Typer(help="Librarian: import knowledge, generate traced podcasts from it.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 make_app = typer.Typer(help="Generate content from library sources.", no_args_is_help=True)
 app.add_typer(make_app, name="make")
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # one error = one line, even when piped
 out = Console(highlight=False, soft_wrap=True)
 T = TypeVar("T")
 
@@ -89,16 +90,27 @@ def import_(
     inputs: Annotated[list[str], typer.Argument(help="Files or http(s) URLs.")],
     kind: Annotated[str | None, typer.Option(help="Kind hint (pdf, webpage, document).")] = None,
     priority: Annotated[int, typer.Option(min=1, max=10)] = 5,
+    playlist_limit: Annotated[int, typer.Option(min=1, max=500,
+                                                help="Videos taken from a playlist URL.")] = 10,
     as_json: JsonOpt = False,
 ) -> None:
-    """Import papers, PDFs, web pages and documents into the library."""
+    """Import papers, PDFs, web pages, documents, videos and audio into the library."""
     cfg = settings()
+    if cfg.api_url:
+        return _remote_import(cfg, inputs, kind, priority, as_json)
 
     async def _go() -> int:
+        from agents.media import expand_playlist
+        from tools.media import youtube_playlist_id
+
         failed = 0
+        expanded: list[str] = []
+        for item in inputs:
+            expanded += (await expand_playlist(item, cfg, playlist_limit)
+                         if youtube_playlist_id(item) else [item])
         bars = Bars(enabled=not as_json and sys.stderr.isatty())
         with bars.progress:
-            for item in inputs:
+            for item in expanded:
                 job_id = await runner.submit(cfg, "ingest", {"source": item, **(
                     {"kind": kind} if kind else {})}, priority=priority)
                 bars.add(job_id, Path(item).name or item)
@@ -132,6 +144,8 @@ def sources(
 ) -> None:
     """List the library's sources."""
     cfg = settings()
+    if cfg.api_url:
+        return _remote_rows(cfg, "/api/content", {"kind": kind, "limit": limit})
 
     async def _go() -> list[dict[str, Any]]:
         async with db.session(cfg) as s:
@@ -155,6 +169,8 @@ def sources(
 def show(source_id: str, as_json: JsonOpt = False) -> None:
     """Show one source with its sections, references and figures."""
     cfg = settings()
+    if cfg.api_url:
+        return _remote_rows(cfg, f"/api/content/{source_id}", {})
 
     async def _go() -> dict[str, Any]:
         async with db.session(cfg) as s:
@@ -200,6 +216,8 @@ def search(
 ) -> None:
     """Search the library by meaning: chunk text, source, page, score."""
     cfg = settings()
+    if cfg.api_url:
+        return _remote_rows(cfg, "/api/search", {"q": query, "limit": limit})
     hits = run(catalog.search(cfg, query, limit=limit))
     if as_json:
         for h in hits:
@@ -208,21 +226,30 @@ def search(
     if not hits:
         out.print("no matches")
     for h in hits:
-        where = f"p.{h.page}" if h.page else (f"{h.start_s:.0f}s" if h.start_s is not None else "")
+        where = f"p.{h.page}" if h.page else (f"at {timestamp(h.start_s)}"
+                                              if h.start_s is not None else "")
         out.print(f"[bold]{h.score:.3f}[/bold] {h.title[:60]} {where} "
                   f"[dim]{' > '.join(h.heading_path)}[/dim]")
         out.print(f"    {h.text[:300]}")
+        if h.link:
+            out.print(f"    [link={h.link}]{h.link}[/link]")
 
 
 @app.command()
 def delete(
     source_id: str,
     hard: Annotated[bool, typer.Option("--hard", help="Remove everywhere, not just hide.")] = False,
+    cascade: Annotated[bool, typer.Option(
+        "--cascade", help="With --hard: mark dependent artifacts orphaned instead of refusing.")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Delete a source (soft by default; --hard cascades to chunks, vectors, objects, edges)."""
     cfg = settings()
-    res = run(catalog.delete_source(cfg, source_id, hard=hard))
+    if cfg.api_url:
+        return _remote_rows(cfg, f"/api/content/{source_id}", {"hard_delete": hard},
+                            "DELETE")
+    res = run(catalog.delete_source(cfg, source_id, hard=hard, cascade=cascade))
     if as_json:
         emit(res)
     else:
@@ -246,6 +273,8 @@ def jobs(
 ) -> None:
     """List jobs, newest first."""
     cfg = settings()
+    if cfg.api_url:
+        return _remote_rows(cfg, "/api/jobs", {"status": status, "limit": limit})
 
     async def _go() -> list[Any]:
         async with db.session(cfg) as s:
@@ -271,6 +300,8 @@ def job(
 ) -> None:
     """Show a job: status, stage, progress, error, result (and its trace)."""
     cfg = settings()
+    if cfg.api_url:
+        return _remote_job(cfg, job_id, show_trace)
 
     async def _go() -> dict[str, Any]:
         async with db.session(cfg) as s:
@@ -316,6 +347,8 @@ def make_podcast(
     wav: Annotated[bool, typer.Option("--wav", help="Also write a WAV.")] = False,
     music: Annotated[bool, typer.Option(help="Intro/outro jingle.")] = True,
     max_cost: Annotated[float | None, typer.Option(help="Refuse above this cost (USD).")] = None,
+    commercial: Annotated[bool, typer.Option(
+        "--commercial", help="Refuse sources whose licence forbids commercial use.")] = False,
     out_file: Annotated[Path | None, typer.Option("--out", help="Copy the MP3 here.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -327,9 +360,13 @@ def make_podcast(
                               "hosts": hosts or (1 if style == "lecture" else 2), "style": style,
                               "voices": voices.split(",") if voices else None, "topic": topic,
                               "title": title, "writer": writer, "wav": wav, "music": music,
-                              "max_cost": max_cost}
+                              "max_cost": max_cost, "commercial": commercial}
 
     async def _go() -> tuple[Any, dict[str, Any]]:
+        if commercial:
+            from server.cli_provenance import precheck_commercial
+
+            await precheck_commercial(cfg, sources_)
         pre = await preflight(cfg, params)  # type: ignore[arg-type]
         est = pre["estimate"]
         if not as_json:
@@ -383,3 +420,175 @@ async def export_file(cfg: Settings, key: str, dest: Path | None) -> Path:
         dest = Path.cwd() / Path(key).name
     dest.parent.mkdir(parents=True, exist_ok=True)
     return await store.get_file(key, dest)
+
+
+# --- server, workers, API keys, job control (issue 4) ---------------------------------------
+
+keys_app = typer.Typer(help="API keys for the REST server.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+) -> None:
+    """Run the REST API (jobs run in-process, or on arq workers when LIBRARIAN_REDIS_URL is set)."""
+    import uvicorn
+
+    from server.app import create_app
+
+    uvicorn.run(create_app(settings()), host=host, port=port, log_level="info")
+
+
+@app.command()
+def worker(
+    burst: Annotated[bool, typer.Option(help="Exit when the queue is empty.")] = False,
+) -> None:
+    """Run an arq worker for queued jobs (needs LIBRARIAN_REDIS_URL)."""
+    from server import worker as worker_mod
+
+    worker_mod.main(settings(), burst=burst)
+
+
+@keys_app.command("create")
+def keys_create(
+    name: str,
+    owner: Annotated[str | None, typer.Option(help="Owner of the key's data (default: NAME).")]
+    = None,
+) -> None:
+    """Create a key; it is printed once and only its hash is stored."""
+    from server import auth
+
+    row, key = run(auth.create_key(settings(), name, owner))
+    console.print(f"key {row.id} for owner {row.owner!r} (shown once, keep it):")
+    out.print(key)
+
+
+@keys_app.command("list")
+def keys_list(as_json: JsonOpt = False) -> None:
+    """List keys (never the keys themselves)."""
+    from server import auth
+
+    rows = run(auth.list_keys(settings()))
+    if as_json:
+        for r in rows:
+            emit({"id": r.id, "name": r.name, "owner": r.owner, "created_at": r.created_at,
+                  "revoked_at": r.revoked_at})
+        return
+    table = Table("id", "name", "owner", "created", "revoked")
+    for r in rows:
+        table.add_row(r.id, r.name, r.owner, str(r.created_at)[:19], str(r.revoked_at or "")[:19])
+    out.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key: Annotated[str, typer.Argument(help="Key id or name.")]) -> None:
+    """Revoke a key (by id, or every live key with that name)."""
+    from server import auth
+
+    rows = run(auth.revoke_key(settings(), key))
+    out.print(f"revoked {len(rows)} key(s)")
+
+
+def _job_control(action: str, job_id: str, as_json: bool) -> None:
+    from server import executor, remote
+
+    cfg = settings()
+    if remote.is_remote(cfg):
+        path = f"/api/jobs/{job_id}" + ("" if action == "cancel" else f"/{action}")
+        info = run(asyncio.to_thread(remote.call, cfg, "DELETE" if action == "cancel" else "POST",
+                                     path))
+    else:
+        async def _go() -> dict[str, Any]:
+            if action == "cancel":
+                job = await runner.request_cancel(cfg, job_id)
+            elif cfg.redis_url:  # a worker runs it
+                job = await (executor.retry(cfg, job_id, None) if action == "retry"
+                             else executor.resume(cfg, job_id, None))
+            else:  # no server: run it here, from its last checkpoint
+                if action == "retry":
+                    await runner.prepare_retry(cfg, job_id)
+                else:
+                    async with db.session(cfg) as s:
+                        job = await jobs_db.get_job(s, job_id)
+                    if job.status in ("failed", "cancelled"):
+                        await runner.prepare_retry(cfg, job_id, manual=False)
+                bars = Bars(enabled=not as_json and sys.stderr.isatty())
+                bars.add(job_id, action)
+                with bars.progress:
+                    job = await runner.run_job(cfg, job_id, bars)
+            return job_dict(job)
+
+        info = run(_go())
+    if as_json:
+        emit(info)
+    else:
+        out.print(f"{action}: job {job_id} is {info['status']}"
+                  + (f" ({info['error']})" if info.get("error") else ""))
+
+
+@app.command()
+def retry(job_id: str, as_json: JsonOpt = False) -> None:
+    """Retry a failed or cancelled job from its last checkpoint."""
+    _job_control("retry", job_id, as_json)
+
+
+@app.command()
+def resume(job_id: str, as_json: JsonOpt = False) -> None:
+    """Resume an interrupted, failed or cancelled job from its last checkpoint."""
+    _job_control("resume", job_id, as_json)
+
+
+@app.command()
+def cancel(job_id: str, as_json: JsonOpt = False) -> None:
+    """Cancel a job (at once if waiting, at the next node boundary if running)."""
+    _job_control("cancel", job_id, as_json)
+
+
+def _remote_rows(cfg: Settings, path: str, params: dict[str, Any], method: str = "GET") -> None:
+    """LIBRARIAN_API_URL is set: ask the server; print its JSON, one object per line."""
+    from server import remote
+
+    res = run(asyncio.to_thread(remote.call, cfg, method, path,
+                                params={k: v for k, v in params.items() if v is not None}))
+    for row in res if isinstance(res, list) else [res]:
+        emit(row)
+
+
+def _remote_job(cfg: Settings, job_id: str, show_trace: bool) -> None:
+    from server import remote
+
+    info = run(asyncio.to_thread(remote.call, cfg, "GET", f"/api/jobs/{job_id}"))
+    if show_trace:
+        info["trace"] = run(asyncio.to_thread(remote.call, cfg, "GET",
+                                              f"/api/jobs/{job_id}/trace"))
+    emit(info)
+
+
+def _remote_import(cfg: Settings, inputs: list[str], kind: str | None, priority: int,
+                   as_json: bool) -> None:
+    """Upload files / send URLs to the server and wait for each job."""
+    from server import remote
+
+    async def _go() -> int:
+        failed = 0
+        for item in inputs:
+            job = await asyncio.to_thread(remote.import_item, cfg, item, kind, priority)
+            job = await remote.wait(cfg, job["job_id"])
+            row = {"input": item, "job_id": job["job_id"], "status": job["status"],
+                   **job["result"]}
+            if job["status"] != "completed":
+                failed += 1
+                row["error"] = job["error"]
+            if as_json or job["status"] == "completed":
+                emit(row)
+            else:
+                console.print(f"[red]failed[/red] {item}: {job['error']}")
+        return failed
+
+    if run(_go()):
+        raise typer.Exit(1)
+
+
+from server import cli_provenance  # noqa: E402,F401  (registers provenance commands)

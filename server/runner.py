@@ -143,17 +143,23 @@ async def _drive(settings: Settings, job: Job, listener: Listener | None) -> dic
         stage = snapshot.next[0] if snapshot.next else stages[0]
         last_write = 0.0
         await _stage(settings, job.id, stage, stages, 0.0, f"running {stage}", listener)
-        async for mode, chunk in graph.astream(inp, config, stream_mode=["updates", "custom"]):
+        done: list[str] = []
+        modes: list[Any] = ["updates", "custom", "tasks"]
+        async for mode, chunk in graph.astream(inp, config, stream_mode=modes):
             if mode == "updates":
                 done = [k for k in chunk if not k.startswith("__")]
-                state = await graph.aget_state(config)
-                if not state.next:
-                    continue
-                stage = state.next[0]
-                await _stage(settings, job.id, stage, stages, 0.0,
-                             f"{', '.join(done)} done; running {stage}", listener)
-                if await _cancel_requested(settings, job.id):
-                    raise Cancelled()
+            elif mode == "tasks" and "result" not in chunk and chunk.get("name") in stages:
+                # a node starts (nodes that write nothing send no update, so stages come from here)
+                if chunk["name"] != stage or done:
+                    if done and await _cancel_requested(settings, job.id):
+                        raise Cancelled()
+                    stage = chunk["name"]
+                    await _stage(settings, job.id, stage, stages, 0.0,
+                                 f"{', '.join(done) + ' done; ' if done else ''}running {stage}",
+                                 listener)
+                    done = []
+            elif mode == "tasks" and "result" in chunk and chunk.get("name") in stages:
+                done = [chunk["name"]]
             elif mode == "custom" and isinstance(chunk, dict):
                 frac = float(chunk.get("progress", 0.0))
                 msg = str(chunk.get("message", ""))

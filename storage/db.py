@@ -64,6 +64,10 @@ async def session(settings: Settings) -> AsyncIterator[AsyncSession]:
         except BaseException:
             await s.rollback()
             raise
+    if settings.neo4j_url and s.info.get("provenance_ops"):  # committed edges -> Neo4j mirror
+        from storage.neo4j_mirror import mirror, take_ops
+
+        await mirror(settings, take_ops(s))
 
 
 def alembic_config(url: str) -> Config:

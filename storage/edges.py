@@ -8,6 +8,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Edge
+from storage.neo4j_mirror import record_add, record_delete_edge, record_delete_nodes
 
 RELS = {"GENERATED_FROM", "DERIVED_FROM", "GENERATED_BY", "NARRATED_BY", "CREATED_BY",
         "VERSION_OF", "CITES", "HAS_LICENSE"}
@@ -29,7 +30,15 @@ async def add_edge(s: AsyncSession, src: tuple[str, str], rel: str, dst: tuple[s
     elif props is not None:
         edge.props = props
     await s.flush()
+    record_add(s, edge)
     return edge
+
+
+async def delete_edge(s: AsyncSession, edge: Edge) -> None:
+    """Remove one edge."""
+    record_delete_edge(s, edge)
+    await s.delete(edge)
+    await s.flush()
 
 
 async def edges_from(s: AsyncSession, src_type: str, src_ids: list[str],
@@ -59,4 +68,5 @@ async def delete_node_edges(s: AsyncSession, node_type: str, node_ids: list[str]
     res = await s.execute(delete(Edge).where(or_(
         (Edge.src_type == node_type) & Edge.src_id.in_(node_ids),
         (Edge.dst_type == node_type) & Edge.dst_id.in_(node_ids))))
+    record_delete_nodes(s, node_type, node_ids)
     return int(getattr(res, "rowcount", 0) or 0)

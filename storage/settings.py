@@ -75,7 +75,7 @@ class Settings(BaseSettings):
     auth: Literal["keys", "none"] = "keys"  # "none": single-user mode, every request is "local"
     max_upload_bytes: int = 100 * 1024 * 1024
     job_concurrency: int = Field(default=1, ge=1, le=8)  # in-process runner slots per server
-    job_lease_s: float = Field(default=15.0, gt=1)  # worker mode: a dead worker's job restarts after
+    job_lease_s: float = Field(default=15.0, gt=1)  # worker mode: a dead worker's job restarts
     redis_prefix: str = "librarian"  # Redis key / channel prefix (arq queue, progress events)
 
     @field_validator("database_url")

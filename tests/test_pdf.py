@@ -105,6 +105,71 @@ def test_metadata() -> None:
     assert "Kyle Lo" in s2orc.authors and "Daniel S. Weld" in s2orc.authors
 
 
+_MARKS = re.compile(r"[*∗†‡§¶♠♢♡♣♥♦⋆\u03b1-\u03c9\d,]|\band\b")
+_EMAIL = re.compile(r"[\w.}]@[\w-]+\.\w")
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_authors(name: str) -> None:
+    got, want = extracted(name).authors, EXPECTED[name]["authors"]
+    assert got[:1] == want[:1], got
+    assert len(set(got) & set(want)) >= 0.9 * len(want), sorted(set(want) - set(got))
+    assert len(got) <= len(want) + 1, got
+    assert not [a for a in got if _MARKS.search(a)], got
+    common = [a for a in got if a in want]
+    assert common == sorted(common, key=want.index)  # printed order
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_front_matter_is_not_paragraphs(name: str) -> None:
+    doc = extracted(name)
+    names = [a.lower() for a in EXPECTED[name]["authors"]]
+    page1 = [b.text for b in doc.blocks if b.kind == "paragraph" and b.page == 1]
+    assert page1  # the abstract and introduction stay
+    for text in page1:
+        low = text.lower()
+        assert not _EMAIL.search(text), text
+        assert sum(n in low for n in names) < 2, text  # no author list or corresponding note
+        rest = low
+        for n in names:
+            rest = rest.replace(n, " ")
+        assert rest == low or _MARKS.sub("", rest).strip(), text  # not a names-only line
+        assert not re.match(r"(proceedings of|submitted|open access|corresponding author|"
+                            r"correspondence|copyright|how to cite|distributed under)", low), text
+        assert "contributed equally" not in low and "equal contribution" not in low, text
+    fronts = [b for b in doc.blocks if b.kind == "front"]
+    assert fronts and all(b.page == 1 for b in fronts)
+
+
+def test_sidebar_and_footer_kept_out() -> None:
+    vespa = extracted("vespa_webb2017_peerjcs.pdf")
+    front = " ".join(b.text for b in vespa.blocks if b.kind == "front")
+    assert "Submitted 25 March 2016" in front and "OPEN ACCESS" in front
+    assert "Subjects" not in (vespa.abstract or "")
+    s2orc = extracted("s2orc_lo2020_acl.pdf")
+    assert any(b.kind == "front" and b.text.startswith("Proceedings of the 58th")
+               for b in s2orc.blocks)
+
+
+def test_superscript_footnote_marks_removed() -> None:
+    text = " ".join(b.text for b in extracted("s2orc_lo2020_acl.pdf").blocks
+                    if b.kind == "paragraph")
+    assert "We introduce S2ORC, a large corpus of 81.1M" in text
+    assert "S2ORC, 1 a" not in text and "S2ORC,1" not in text
+    assert "PubMed Central, CiteSeerX (Giles et al., 1998), and the ACL Anthology" in text
+    ace = " ".join(b.text for b in extracted("ace_inhibitors_douglas2014_clinsci.pdf").blocks
+                   if b.kind == "paragraph")
+    assert "Tyr369" in ace and "Arg381" in ace  # residue numbers are not footnote marks
+
+
+def test_line_break_hyphens() -> None:
+    text = " ".join(b.text for b in extracted("s2orc_lo2020_acl.pdf").blocks
+                    if b.kind == "paragraph")
+    assert "machine-readable full text extracted from PDFs" in text  # broken as "machine-|readable"
+    assert "machinereadable" not in text
+    assert "corpus" in text and "cor-pus" not in text
+
+
 def test_paragraphs_clean() -> None:
     doc = extracted("s2orc_lo2020_acl.pdf")
     text = " ".join(b.text for b in doc.blocks if b.kind == "paragraph")

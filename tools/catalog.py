@@ -6,10 +6,13 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from storage import db, edges, library, vectors
+from storage.errors import BadInput
 from storage.models import Source
 from storage.objects import objects
 from storage.settings import Settings
 from tools.embed import embed_one
+from tools.media import media_link
+from tools.provenance import dependent_artifacts, mark_orphaned
 
 
 @dataclass
@@ -23,6 +26,11 @@ class SearchHit:
     score: float
     start_s: float | None = None
     url: str | None = None
+    link: str | None = None  # media: the URL that starts playback at start_s
+
+    def __post_init__(self) -> None:
+        if self.link is None:
+            self.link = media_link(self.url, self.start_s)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -69,20 +77,29 @@ def describe(src: Source, chunks: int | None = None) -> dict[str, Any]:
 
 
 async def delete_source(settings: Settings, source_id: str, *, owner: str | None = None,
-                        hard: bool = False) -> dict[str, Any]:
-    """Soft delete hides the source; hard delete removes rows, vectors, objects and edges."""
+                        hard: bool = False, cascade: bool = False) -> dict[str, Any]:
+    """Soft delete hides the source; hard delete removes rows, vectors, objects and edges.
+
+    A hard delete of a source that artifacts were generated from (directly or through versions)
+    is refused unless `cascade`, which marks those artifacts `orphaned` (their files remain).
+    """
     async with db.session(settings) as s:
         src = await library.get_source(s, source_id, owner, include_deleted=hard)
         if not hard:
             await library.soft_delete(s, src)
             return {"source_id": source_id, "deleted": "soft"}
         chunk_ids = [c.id for c in await library.source_chunks(s, source_id)]
-        dependants = [e.src_id for e in await edges.edges_to(s, "source", [source_id],
-                                                              "GENERATED_FROM")]
+        dependants = await dependent_artifacts(s, source_id)
+        if dependants and not cascade:
+            raise BadInput(f"source {source_id} has {len(dependants)} dependent artifact(s): "
+                           f"{', '.join(dependants)}; delete with cascade (--cascade) to remove "
+                           "it and mark them orphaned")
+        await mark_orphaned(s, dependants, source_id)
         await edges.delete_node_edges(s, "chunk", chunk_ids)
         await edges.delete_node_edges(s, "source", [source_id])
         await library.hard_delete(s, src)
     await vectors.delete_source(settings, source_id)
     removed = await objects(settings).delete_prefix(f"sources/{source_id}/")
     return {"source_id": source_id, "deleted": "hard", "chunks": len(chunk_ids),
-            "objects": removed, "dependent_artifacts": dependants}
+            "objects": removed, "dependent_artifacts": dependants,
+            "orphaned": dependants}

@@ -66,6 +66,7 @@ def chunk_document(doc: Document) -> list[ChunkDraft]:
             same_section = pending is not None and pending.heading_path == block.heading_path
             mergeable = (
                 pending is not None and same_section and block.kind == pending.kind == "paragraph"
+                and p_start == pending.char_end + 2  # adjacent: the span must equal the text
                 and len(pending.text.split()) < MIN_WORDS
                 and len(pending.text.split()) + len(piece.split()) <= MAX_WORDS
                 and pending.start_s is None
@@ -86,16 +87,17 @@ def chunk_document(doc: Document) -> list[ChunkDraft]:
 
 
 def _split_long(text: str) -> list[str]:
+    """Sentence-aligned pieces of about MAX_WORDS * 0.75 words, each an exact slice of `text`."""
+    bounds = [0] + [m.end() for m in _SENT.finditer(text)] + [len(text)]
     out: list[str] = []
-    cur: list[str] = []
+    start = bounds[0]
     words = 0
-    for sent in split_sentences(text):
-        n = len(sent.split())
-        if cur and words + n > MAX_WORDS * 0.75:
-            out.append(" ".join(cur))
-            cur, words = [], 0
-        cur.append(sent)
+    for a, b in zip(bounds, bounds[1:], strict=False):
+        n = len(text[a:b].split())
+        if words and words + n > MAX_WORDS * 0.75:
+            out.append(text[start:a].strip())
+            start, words = a, 0
         words += n
-    if cur:
-        out.append(" ".join(cur))
-    return out
+    if text[start:].strip():
+        out.append(text[start:].strip())
+    return [p for p in out if p]

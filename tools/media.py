@@ -69,6 +69,11 @@ def youtube_playlist_id(url: str) -> str | None:
     return pid if re.fullmatch(r"[A-Za-z0-9_-]{2,64}", pid) else None
 
 
+def safe_stem(text: str) -> str:
+    """A file-name stem made of safe characters."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text)[:80].strip("._") or "media"
+
+
 def canonical_youtube_url(video_id: str) -> str:
     return f"https://www.youtube.com/watch?v={video_id}"
 
@@ -229,7 +234,8 @@ def choose_subtitles(info: dict[str, Any], language: str) -> SubtitleChoice | No
 
 
 _TAG = re.compile(r"<[^>]+>")
-_CUE_TIME = re.compile(r"((?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})\s*-->\s*((?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})")
+_STAMP = r"((?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})"
+_CUE_TIME = re.compile(_STAMP + r"\s*-->\s*" + _STAMP)
 
 
 def _seconds(stamp: str) -> float:
@@ -373,10 +379,11 @@ class Streams:
     tags: dict[str, str]
 
 
-def probe_file(path: Path) -> Streams:
+def probe_file(path: Path, name: str | None = None) -> Streams:
     """Open a media file with PyAV; corrupt files and files without sound become BadInput."""
     import av
 
+    name = name or path.name
     try:
         with av.open(str(path)) as container:
             audio = list(container.streams.audio)
@@ -385,10 +392,10 @@ def probe_file(path: Path) -> Streams:
             duration = container.duration / 1_000_000 if container.duration else None
             tags = {str(k).lower(): str(v) for k, v in (container.metadata or {}).items()}
     except Exception as exc:  # PyAV raises many types (InvalidDataError, OSError...)
-        raise BadInput(f"corrupt or unreadable media file {path.name}: "
+        raise BadInput(f"corrupt or unreadable media file {name}: "
                        f"{type(exc).__name__}") from None
     if not audio:
-        raise BadInput(f"no audio stream in {path.name}: nothing to transcribe")
+        raise BadInput(f"no audio stream in {name}: nothing to transcribe")
     return Streams(bool(audio), bool(video), duration, tags)
 
 

@@ -118,8 +118,46 @@ def clean(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def join_lines(lines: list[str]) -> str:
-    """Join lines into running text, removing line-break hyphens."""
+class Hyphens:
+    """Which line-break hyphens are real, judged from the words printed elsewhere in the document.
+
+    "machine-" + "readable" keeps its hyphen when "machine-readable" occurs unbroken elsewhere at
+    least as often as "machinereadable", or when "machinereadable" never occurs but "machine" and
+    "readable" both do as words of their own; "cor-" + "pus" becomes "corpus".
+    """
+
+    _WORD = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
+    _TAIL = re.compile(r"(?<![A-Za-z-])[A-Za-z]+(?:-[A-Za-z]+)*$")
+
+    def __init__(self, texts: list[str]) -> None:
+        self.words: Counter[str] = Counter()
+        broken = False
+        for t in texts:
+            words = self._WORD.findall(t.lower())
+            if broken and words:
+                words = words[1:]  # the tail of the word broken at the previous line's end
+            broken = t.endswith(("-", SOFT_HYPHEN))
+            if broken and words:
+                words = words[:-1]
+            self.words.update(words)
+            self.words.update(p for w in words if "-" in w for p in w.split("-"))
+
+    def keep(self, left: str, right: str) -> bool:
+        m = self._TAIL.search(left[-80:])
+        n = re.match(r"[A-Za-z]+", right)
+        if not m or not n:
+            return False
+        a, b = m[0].lower(), n[0].lower()
+        hyphenated, joined = self.words[f"{a}-{b}"], self.words[a + b]
+        if hyphenated:
+            return hyphenated >= joined
+        head = a.rsplit("-", 1)[-1]
+        return not joined and len(head) >= 4 and len(b) >= 3 and self.words[head] > 0 and \
+            self.words[b] > 0
+
+
+def join_lines(lines: list[str], hyphens: Hyphens | None = None) -> str:
+    """Join lines into running text, removing line-break hyphens (unless they are real ones)."""
     out = ""
     for raw in lines:
         t = clean(raw.replace(SOFT_HYPHEN + " ", SOFT_HYPHEN))
@@ -127,7 +165,11 @@ def join_lines(lines: list[str]) -> str:
             out = t
         elif out.endswith(SOFT_HYPHEN) or (
                 out.endswith("-") and len(out) > 1 and out[-2].isalpha() and t[:1].islower()):
-            out = out[:-1] + t
+            if re.match(r"(?:and|or|nor|to)\b", t):  # "wild- and mutant-type"
+                out = out[:-1] + "- " + t
+            else:
+                keep = hyphens is not None and hyphens.keep(out[:-1], t)
+                out = out[:-1] + ("-" if keep else "") + t
         else:
             out += " " + t
     return out.replace(SOFT_HYPHEN, "-").strip()
@@ -261,7 +303,8 @@ def _assemble(pages: list[PageContent], info: dict[str, str], render: Render | N
     for page_lines in lines:
         order = reading_order([ln.box for ln in page_lines])
         stream.extend(page_lines[i] for i in order)
-    figures, caption_ids = _captions(stream, body, render, pages, graphics)
+    hyphens = Hyphens([ln.text for ln in stream])
+    figures, caption_ids = _captions(stream, body, render, pages, graphics, hyphens)
     inside = _inside_figures(stream, figures, caption_ids)
     title, title_ids = _title(stream, body, info)
     heading_groups = _headings(stream, body, caption_ids | title_ids | inside)
@@ -269,6 +312,8 @@ def _assemble(pages: list[PageContent], info: dict[str, str], render: Render | N
     levels = _levels(stream, heading_ids)
     continuation = {j for g in heading_groups.values() for j in g[1:]}
     doc = Document(kind="pdf", title=title, pages=len(pages))
+    doc.authors = _authors(lines[0] if lines else [], title, body, info)
+    front = _FrontMatter(stream, body, pages[0].height, heading_ids, title_ids, doc.authors)
     path: list[tuple[int, str]] = []
     para: list[Line] = []
     in_refs = False
@@ -279,13 +324,14 @@ def _assemble(pages: list[PageContent], info: dict[str, str], render: Render | N
 
     def flush() -> None:
         if para:
-            text = join_lines([ln.text for ln in para])
+            text = join_lines([ln.text for ln in para], hyphens)
             if in_refs:
                 ref_lines.extend(para)
             elif text:
                 x0, y0 = min(ln.x0 for ln in para), min(ln.y0 for ln in para)
                 x1, y1 = max(ln.x1 for ln in para), max(ln.y1 for ln in para)
-                doc.blocks.append(Block(text=text, kind="paragraph", page=para[0].page,
+                kind = "front" if front.covers(para, text) else "paragraph"
+                doc.blocks.append(Block(text=text, kind=kind, page=para[0].page,
                                         bbox=_round_box((x0, y0, x1, y1)),
                                         heading_path=[h for _, h in path]))
             para.clear()
@@ -319,11 +365,12 @@ def _assemble(pages: list[PageContent], info: dict[str, str], render: Render | N
             path.append((level, text))
             last_heading = i
             continue
-        if para and _breaks(para[-1], ln, stream, i, last_heading):
+        if para and (_breaks(para[-1], ln, stream, i, last_heading)
+                     or front.boundary(para[-1], ln)):
             flush()
         para.append(ln)
     flush()
-    doc.references = _split_references(ref_lines)
+    doc.references = _split_references(ref_lines, hyphens)
     doc.figures = [fig for fig, _ in figures]
     _metadata(doc, pages, lines, info, body)
     doc.kind = "paper" if doc.abstract or doc.references else "pdf"
@@ -345,7 +392,7 @@ def _bbox(lines: list[Line]) -> Box:
 
 
 def _captions(stream: list[Line], body: float, render: Render | None, pages: list[PageContent],
-              graphics: Callable[[int], list[Box]]
+              graphics: Callable[[int], list[Box]], hyphens: Hyphens | None = None
               ) -> tuple[list[tuple[Figure, list[int]]], set[int]]:
     figures: list[tuple[Figure, list[int]]] = []
     seen: set[str] = set()
@@ -371,7 +418,7 @@ def _captions(stream: list[Line], body: float, render: Render | None, pages: lis
         picked = _caption_lines(stream, i, body)
         ids.update(picked)
         cap_lines = [stream[j] for j in picked]
-        caption = join_lines([x.text for x in cap_lines])
+        caption = join_lines([x.text for x in cap_lines], hyphens)
         p = pages[ln.page - 1]
         if not p.graphics:
             p.graphics = graphics(p.number) or [(0.0, 0.0, 0.0, 0.0)]
@@ -540,7 +587,7 @@ def _breaks(prev: Line, ln: Line, stream: list[Line], i: int, last_heading: int)
     return prev.x1 < width - 2.5 * ln.size and prev.text.rstrip().endswith((".", ":", "?", "!"))
 
 
-def _split_references(lines: list[Line]) -> list[str]:
+def _split_references(lines: list[Line], hyphens: Hyphens | None = None) -> list[str]:
     if not lines:
         return []
     numbered = sum(bool(_REF_NUMBER.match(ln.text)) for ln in lines)
@@ -564,7 +611,7 @@ def _split_references(lines: list[Line]) -> list[str]:
                 entries.append([ln])
             else:
                 entries[-1].append(ln)
-    return [t for t in (join_lines([x.text for x in e]) for e in entries) if len(t) > 15]
+    return [t for t in (join_lines([x.text for x in e], hyphens) for e in entries) if len(t) > 15]
 
 
 def _metadata(doc: Document, pages: list[PageContent], lines: list[list[Line]],
@@ -617,29 +664,102 @@ def _metadata(doc: Document, pages: list[PageContent], lines: list[list[Line]],
                 end = flat.find(". ", m.end())
                 doc.metadata["licence_text"] = flat[start: end + 1 if end > 0 else None].strip()
                 break
-    doc.authors = _authors(lines[0] if lines else [], doc.title, body, info)
+
+
+_AFFILIATION = re.compile(r"universit|institut|department|school|@|abstract|college|laborator|"
+                          r"\binc\b|\bcorp\b|research|centre|center|hospital|faculty", re.I)
+_NAME_SPLIT = re.compile(r"\s*(?:,|;|&|\band\b|[*∗†‡§¶‖#♠♢♡♣♥♦⋆\u03b1-\u03c9]|\d)+\s*")
+
+
+def _rows(lines: list[Line]) -> list[list[Line]]:
+    """Lines grouped into printed rows (overlapping baselines), top to bottom, left to right."""
+    rows: list[list[Line]] = []
+    span: tuple[float, float] = (0.0, 0.0)
+    for ln in sorted(lines, key=lambda x: (x.y0 + x.y1) / 2):
+        h = min(ln.y1 - ln.y0, span[1] - span[0])
+        if rows and min(ln.y1, span[1]) - max(ln.y0, span[0]) > 0.5 * max(h, 1.0):
+            rows[-1].append(ln)
+            span = (min(span[0], ln.y0), max(span[1], ln.y1))
+        else:
+            rows.append([ln])
+            span = (ln.y0, ln.y1)
+    return [sorted(r, key=lambda x: x.x0) for r in rows]
 
 
 def _authors(first: list[Line], title: str, body: float, info: dict[str, str]) -> list[str]:
-    ordered = sorted(first, key=lambda ln: (round(ln.y1 / 4), ln.x0))
+    """Author names in printed order, without affiliation and footnote marks."""
+    rows = _rows(first)
     title_end = -1.0
-    for ln in ordered:
-        if ln.text and ln.text[:20] in title or title.endswith(ln.text[-20:]):
-            title_end = max(title_end, ln.y1)
+    for row in rows:
+        for ln in row:
+            if ln.text and ln.text[:20] in title or title.endswith(ln.text[-20:]):
+                title_end = max(title_end, ln.y1)
     names: list[str] = []
-    for ln in ordered:
-        if ln.y0 <= title_end or ln.y0 > title_end + 120:
+    for row in rows:
+        if row[0].y0 <= title_end or row[0].y0 > title_end + 120:
             continue
-        t = ln.text
-        if re.search(r"universit|institut|department|school|@|abstract|college|laborator|inc\b",
-                     t, re.I) or len(names) and ln.size < body - 1:
+        if any(_AFFILIATION.search(ln.text) for ln in row) or names and all(
+                ln.size < body - 1 for ln in row):
             break
-        parts = re.split(r"\s*(?:,|;|\band\b|[*∗†‡§¶♢♠♣♡♥♦⋆\u03b1-\u03c9]|\d)+\s*", t)
-        for part in parts:
-            words = part.split()
-            if 2 <= len(words) <= 5 and all(w[:1].isupper() for w in words):
-                names.append(" ".join(w if not w.isupper() or len(w) < 3 else w.title()
-                                      for w in words))
+        for ln in row:
+            for part in _NAME_SPLIT.split(ln.raw or ln.text):
+                words = part.split()
+                if 2 <= len(words) <= 5 and all(w[:1].isupper() for w in words):
+                    names.append(" ".join(w if not w.isupper() or len(w) < 3 else w.title()
+                                          for w in words))
     if not names and info.get("Author"):
         names = [a.strip() for a in re.split(r";|,| and ", info["Author"]) if a.strip()]
     return names
+
+
+_FRONT_START = re.compile(
+    r"(proceedings of|how to cite|corresponding author|correspondence|academic editor|"
+    r"submitted\s+\d|received\s+\d|accepted\s+\d|published\s+\d|copyright|distributed under|"
+    r"open access|key ?words|subjects\b|abbreviations|edited by|reviewed by|citation:|"
+    r"[^ ]{0,40}\(\d{4}\)[^.]{0,60}\bdoi\b)", re.I)
+_FRONT_ANY = re.compile(
+    r"[\w.}]@[\w-]+\.\w|contributed equally|equal contribution|work (?:was )?done (?:during|while)|"
+    r"©|\bc\s(?:19|20)\d\d\b|licensed under|creative commons|all rights reserved|"
+    r"this is an open access", re.I)
+
+
+class _FrontMatter:
+    """Page-1 material that is not running text: names, affiliations, notes, sidebars, footers."""
+
+    def __init__(self, stream: list[Line], body: float, height: float, heading_ids: set[int],
+                 title_ids: set[int], authors: list[str]) -> None:
+        self.body, self.height = body, height
+        self.index = {id(ln): i for i, ln in enumerate(stream) if ln.page == 1}
+        starts = [i for i, ln in enumerate(stream) if ln.page == 1 and i not in title_ids and (
+            i in heading_ids or _ABSTRACT.match(ln.text) and ln.text[:8].lower() == "abstract")]
+        self.anchor = min(starts, default=-1)
+        self.top = stream[self.anchor].y0 if starts else -1.0  # the abstract's (or first) heading
+        self.names = sorted({n.lower() for n in authors}, key=len, reverse=True)
+
+    def _marks(self, ln: Line) -> bool:
+        return bool(_FRONT_START.match(ln.text) or _FRONT_ANY.search(ln.text))
+
+    def boundary(self, prev: Line, ln: Line) -> bool:
+        """Keep notes, sidebars and footers out of the paragraphs next to them."""
+        if ln.page != 1 or prev.page != 1:
+            return False
+        return self._marks(ln) and not self._marks(prev) or (
+            (prev.size < self.body - 0.4) != (ln.size < self.body - 0.4))
+
+    def covers(self, para: list[Line], text: str) -> bool:
+        if para[0].page != 1:
+            return False
+        small = all(ln.size < self.body - 0.4 for ln in para)
+        above = self.index.get(id(para[0]), -1) < self.anchor or max(
+            ln.y1 for ln in para) < self.top  # before the abstract in reading order or on the page
+        if above and (len(text.split()) < 60 or small or _FRONT_ANY.search(text)):
+            return True
+        if _FRONT_START.match(text) or (small or len(text) < 400) and _FRONT_ANY.search(text):
+            return True
+        if small and para[0].y0 > 0.7 * self.height:  # footnotes
+            return True
+        rest = text.lower()
+        for name in self.names:
+            rest = rest.replace(name, " ")
+        return bool(self.names) and rest != text.lower() and not re.sub(
+            r"[\s,;&*∗†‡§¶‖#♠♢♡♣♥♦⋆\u03b1-\u03c9\d]|\band\b", "", rest)

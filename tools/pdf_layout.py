@@ -214,26 +214,60 @@ def build_lines(content: PageContent) -> list[Line]:
     return [ln for ln in lines if ln.text]
 
 
-def _finish_line(line: Line) -> None:
+_MARK = r"(?:\d{1,2}(?!\d)|[a-z]|[*∗†‡§¶‖#♠♢♡♣♥♦⋆\u03b1-\u03c9])"
+_MARKER = re.compile(rf"{_MARK}(?:\s*[,–-]?\s*{_MARK})*")
+
+
+def _superscript_marker(s: Span, line: Line, base: float | None, before: str) -> bool:
+    """A footnote or affiliation mark: a smaller span on a raised baseline, e.g. "corpus,¹"."""
+    if base is None or s.base is None or s.size > 0.85 * line.size or \
+            s.base > base - 0.2 * line.size:
+        return False
+    t = s.text.strip()
+    if not _MARKER.fullmatch(t):
+        return False
+    prev = before.rstrip()
+    if prev[-1:].isdigit():  # 10⁶ is an exponent
+        return False
+    word = prev.rsplit(" ", 1)[-1]
+    return not (t[0].isdigit() and word.isalpha() and len(word) <= 2)  # m², x²
+
+
+def _join_spans(line: Line, base: float | None) -> str:
+    """The line's text; with `base`, superscript marks above that baseline are left out."""
     parts: list[str] = []
-    weight: dict[float, int] = {}
-    bold_chars = total = 0
+    pending = False  # a dropped superscript stood after a space
     for i, s in enumerate(line.spans):
         t = s.text
-        if i and parts and not parts[-1].endswith((" ", SOFT_HYPHEN)) and not t.startswith(" "):
-            gap = line.gaps[i - 1]
-            if gap > 0.15 * min(s.size, line.spans[i - 1].size) and not (
-                    t[:1] in ":;,.)]" and gap < 0.5 * s.size):
-                parts.append(" ")
+        gap = line.gaps[i - 1] if i else 0.0
+        spaced = i > 0 and gap > 0.15 * min(s.size, line.spans[i - 1].size)
+        if base is not None and len(line.spans) > 1 and \
+                _superscript_marker(s, line, base, "".join(parts)):
+            pending = pending or spaced
+            continue
+        if parts and not parts[-1].endswith((" ", SOFT_HYPHEN)) and not t.startswith(" ") and (
+                spaced or pending) and not (t[:1] in ":;,.)]" and gap < 0.5 * s.size):
+            parts.append(" ")
+        pending = False
         parts.append(t)
-        n = len(t.strip())
+    return re.sub(r" {2,}", " ", "".join(parts)).strip()
+
+
+def _finish_line(line: Line) -> None:
+    weight: dict[float, int] = {}
+    bold_chars = total = 0
+    for s in line.spans:
+        n = len(s.text.strip())
         weight[s.size] = weight.get(s.size, 0) + n
         total += n
         bold_chars += n if s.bold else 0
-    line.text = re.sub(r" {2,}", " ", "".join(parts)).strip()
     line.size = max(weight.items(), key=lambda kv: kv[1])[0] if weight else line.spans[0].size
     line.bold = total > 0 and bold_chars >= 0.6 * total
     core = [s for s in line.spans if s.size >= 0.8 * line.size]
+    base = max(core, key=lambda s: len(s.text)).base if core else None
+    small = base is not None and any(s.size <= 0.85 * line.size for s in line.spans)
+    line.text = _join_spans(line, base if small else None)
+    line.raw = _join_spans(line, None) if small else line.text
     if core:  # baseline box without super/subscripts
         line.y0, line.y1 = min(s.y0 for s in core), max(s.y1 for s in core)
 

@@ -20,6 +20,7 @@ import tempfile
 import threading
 import wave
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -51,8 +52,8 @@ ELEVENLABS_VOICES: dict[str, str] = {
 
 # Derived variants of each Piper voice: (suffix, semitones, speed), most distinct first.
 DERIVED: list[tuple[str, float, float]] = [
-    ("low", -4.0, 0.96),
     ("high", 5.0, 1.0),
+    ("low", -4.0, 0.96),
     ("bright", 8.0, 1.03),
 ]
 
@@ -251,30 +252,44 @@ def _piper_voice(model: Path) -> Any:
         return _PIPER[model]
 
 
+PHASES = 512  # fractional positions in the interpolation table
+
+
+@lru_cache(maxsize=16)
+def _sinc_table(cutoff: float, half: int) -> np.ndarray:
+    """Hann-windowed sinc weights, one row per fractional phase (PHASES + 1 rows)."""
+    k = np.arange(-half + 1, half + 1)
+    t = np.linspace(0.0, 1.0, PHASES + 1)[:, None] - k[None, :]
+    window = 0.5 + 0.5 * np.cos(np.pi * np.clip(t / half, -1, 1))
+    return (cutoff * np.sinc(cutoff * t) * window).astype(np.float32)
+
+
 def resample(samples: np.ndarray, factor: float, half_taps: int = 16) -> np.ndarray:
     """Band-limited resampling to `round(len / factor)` samples (factor > 1 shortens).
 
-    Windowed-sinc interpolation (Hann window, `half_taps` zero crossings each side), with the
-    cut-off lowered to 1/factor when shortening so that nothing aliases.
+    Windowed-sinc interpolation (Hann window, `half_taps` zero crossings each side, weights
+    tabulated at 1/512-sample steps), with the cut-off lowered to 1/factor when shortening so
+    that nothing aliases.
     """
-    x = np.asarray(samples, dtype=np.float64)
+    x = np.asarray(samples, dtype=np.float32)
     n = len(x)
     m = max(1, int(round(n / factor)))
     if n == 0 or m == n:
-        return x.astype(np.float32)
+        return x.copy()
     cutoff = min(1.0, 1.0 / factor)
     half = int(np.ceil(half_taps / cutoff))
-    xp = np.concatenate([np.zeros(half), x, np.zeros(half + 1)])
-    k = np.arange(-half + 1, half + 1)
-    out = np.empty(m)
-    block = max(1, (1 << 21) // len(k))
+    table = _sinc_table(round(cutoff, 6), half)
+    xp = np.concatenate([np.zeros(half, np.float32), x, np.zeros(half + 1, np.float32)])
+    k = np.arange(-half + 1, half + 1) + half
+    out = np.empty(m, dtype=np.float32)
+    block = max(1, (1 << 20) // len(k))
     for j0 in range(0, m, block):
         pos = np.arange(j0, min(m, j0 + block)) * factor
         base = np.floor(pos).astype(np.int64)
-        t = (pos - base)[:, None] - k[None, :]  # distance from each tap, in input samples
-        w = cutoff * np.sinc(cutoff * t) * (0.5 + 0.5 * np.cos(np.pi * np.clip(t / half, -1, 1)))
-        out[j0 : j0 + len(pos)] = (xp[base[:, None] + k[None, :] + half] * w).sum(axis=1)
-    return out.astype(np.float32)
+        phase = np.rint((pos - base) * PHASES).astype(np.int64)
+        out[j0 : j0 + len(pos)] = np.einsum("ij,ij->i", xp[base[:, None] + k[None, :]],
+                                            table[phase])
+    return out
 
 
 def _piper_synth(text: str, voice: Voice) -> np.ndarray:

@@ -1,0 +1,58 @@
+"""The FastAPI app: REST under /api, job progress over WebSocket and SSE, OpenAPI at /docs.
+
+Library errors map to HTTP by how they are handled: BadInput 400, NotFound 404, Forbidden 403,
+ConfigError and Retryable 503; each carries its one-line reason in `detail`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from server import events, executor
+from storage import db
+from storage.errors import BadInput, ConfigError, Forbidden, LibrarianError, NotFound, Retryable
+from storage.settings import Settings, get_settings
+
+STATUS = {BadInput: 400, NotFound: 404, Forbidden: 403, ConfigError: 503, Retryable: 503}
+
+
+async def library_error(request: Request, exc: Exception) -> JSONResponse:
+    code = next((c for t, c in STATUS.items() if isinstance(exc, t)), 400)
+    return JSONResponse({"detail": str(exc)}, status_code=code)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The app for these settings (default: the process-wide settings)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await db.migrate(settings)
+        await executor.start(settings)
+        try:
+            yield
+        finally:
+            await executor.stop()
+            await events.close()
+            await db.dispose(settings)
+
+    from server import routes_content, routes_jobs, routes_plugins
+
+    app = FastAPI(title="Librarian", version="0.1.0", lifespan=lifespan,
+                  description="Import knowledge into a library; generate traced content from it.")
+    app.state.settings = settings
+    app.add_exception_handler(LibrarianError, library_error)
+    app.include_router(routes_content.router)
+    app.include_router(routes_jobs.router)
+    app.include_router(routes_plugins.router)
+
+    @app.get("/api/health", tags=["meta"])
+    async def health() -> dict[str, str]:
+        """Liveness, and which executor runs jobs."""
+        return {"status": "ok", "executor": "arq" if settings.redis_url else "in-process"}
+
+    return app

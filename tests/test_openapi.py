@@ -1,0 +1,41 @@
+"""Schemathesis against the app's OpenAPI schema: no input may produce a server error.
+
+(Driven through hypothesis directly: schemathesis' pytest plugin does not load under pytest 9.)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error
+
+from server.app import create_app
+from storage.settings import load_settings
+
+EXAMPLES = 8
+
+
+def test_no_server_errors(tmp_path: Path) -> None:
+    app = create_app(load_settings(home=tmp_path, auth="none", max_upload_bytes=65536))
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    checked = 0
+    for result in schema.get_all_operations():
+        op = result.ok()
+
+        @given(case=op.as_strategy())
+        @settings(max_examples=EXAMPLES, deadline=None, database=None,
+                  suppress_health_check=list(HealthCheck))
+        def check(case: schemathesis.Case) -> None:
+            case.call_and_validate(checks=[not_a_server_error])
+
+        check()
+        checked += 1
+    assert checked >= 20
+
+
+@pytest.fixture(autouse=True)
+def _quiet() -> None:
+    return None
