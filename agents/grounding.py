@@ -20,7 +20,12 @@ from tools.embed import embed
 
 THRESHOLD = 0.6
 LEXICAL_WEIGHT = 0.6
-STOP = set(["a", "an", "the", "and", "or", "but", "if", "of", "to", "in", "on", "at", "by", "for", "with", "from", "as", "is", "are", "was", "were", "be", "been", "being", "this", "that", "these", "those", "it", "its", "they", "them", "their", "we", "our", "you", "your", "he", "she", "his", "her", "i", "me", "my", "us", "not", "no", "so", "than", "then", "there", "here", "what", "which", "who", "whom", "whose", "how", "why", "when", "where", "do", "does", "did", "done", "can", "could", "would", "should", "may", "might", "will", "shall", "also", "such", "into", "over", "under", "about", "after", "before", "more", "most", "less", "least", "very", "much", "many", "some", "any", "each", "every", "both", "all", "one", "two", "other", "only", "just", "like", "up", "down", "out", "off", "again", "further", "once", "same", "own", "too", "s", "t"])
+STOP = set("""a an the and or but if of to in on at by for with from as is are was were be been
+being this that these those it its they them their we our you your he she his her i me my us
+not no so than then there here what which who whom whose how why when where do does did done
+can could would should may might will shall also such into over under about after before more
+most less least very much many some any each every both all one two other only just like up
+down out off again further once same own too s t""".split())
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 

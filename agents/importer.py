@@ -81,7 +81,8 @@ async def fetch(state: IngestState, config: RunnableConfig) -> IngestState:
         if not row.object_key:
             raise BadInput(f"source {row.id} has no stored original to reprocess")
         content = await store.get(row.object_key)
-        out.update(url=row.url, filename=row.filename or Path(row.object_key).name)
+        out["url"] = row.url
+        out["filename"] = row.filename or Path(row.object_key).name
         if isinstance((row.meta or {}).get("media"), dict):
             out["media"] = row.meta["media"]  # re-transcribe with the stored metadata
     elif state.get("staged_key"):
@@ -96,8 +97,9 @@ async def fetch(state: IngestState, config: RunnableConfig) -> IngestState:
         report(0.1, f"downloading {src}")
         got = await fetch_url(src, settings)
         content = got.content
-        out.update(url=got.url, content_type=got.content_type,
-                   filename=got.filename or state.get("filename") or "download")
+        out["url"] = got.url
+        out["content_type"] = got.content_type
+        out["filename"] = got.filename or state.get("filename") or "download"
     else:
         path = Path(src).expanduser()
         if not path.exists():

@@ -32,9 +32,8 @@ def import_webpage(content: bytes, filename: str | None, url: str | None) -> Doc
 
 def import_document(content: bytes, filename: str | None, url: str | None) -> Document:
     """DOCX, Markdown and plain text documents."""
-    from tools.documents import extract_docx, extract_markdown, extract_text
-
     from tools.detect import detect_kind
+    from tools.documents import extract_docx, extract_markdown, extract_text
 
     kind = detect_kind(content, filename, None)
     if kind == "docx":
@@ -79,5 +78,6 @@ def importer_for(kind: str, disabled: set[str] | None = None) -> Importer:
         raise BadInput(f"the '{plugin}' importer is disabled")
     fn = importers().get(plugin)
     if fn is None:
-        raise BadInput(f"no importer for {kind} content (installed: {', '.join(sorted(importers()))})")
+        known = ", ".join(sorted(importers()))
+        raise BadInput(f"no importer for {kind} content (installed: {known})")
     return fn

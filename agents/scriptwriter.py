@@ -30,7 +30,8 @@ _BAD = re.compile(r"https?://|www\.|@|§|\(\)|\w\.\w+\(|\b(?:Fig\.|Figure|Table|
 _SPEAK = [(re.compile(r"\be\.g\.,?", re.I), "for example,"), (re.compile(r"\bi\.e\.,?", re.I),
           "that is,"), (re.compile(r"\bet al\."), "and colleagues"), (re.compile(r"\bvs\.?\b"),
           "versus"), (re.compile(r"%"), " percent"), (re.compile(r"&"), " and "),
-          (re.compile(r"~\s*"), "about "), (re.compile(r"(?<=[,.;:])\s*\d{1,2}(?=\s+[a-z])"), ""),
+          (re.compile(r"(\d)\s?M\b"), r"\1 million"), (re.compile(r"(\d)\s?B\b"), r"\1 billion"),
+          (re.compile(r"(\d)\s?[kK]\b"), r"\1 thousand"), (re.compile(r"~\s*"), "about "), (re.compile(r"(?<=[,.;:])\s*\d{1,2}(?=\s+[a-z])"), ""),
           (re.compile(r"\s+([,.;:!?])"), r"\1"),
           (re.compile(r"\s{2,}"), " ")]
 
@@ -264,8 +265,8 @@ def build_script(inp: WriterInput, budget_words: int) -> list[Line]:
                                                     for c in take}.values()),
                     quote=" ".join(c.sentence for c in take), section=chapter)
                 i += len(take)
-    names = [f"\u201c{spoken_title(p.source_title)}\u201d" for p in firsts]
-    closing = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    said = [f"\u201c{spoken_title(p.source_title)}\u201d" for p in firsts]
+    closing = said[0] if len(said) == 1 else ", ".join(said[:-1]) + " and " + said[-1]
     add(anchor, "outro", f"That's all for today. Everything you heard came from {closing}; "
         f"full references are in the show notes. Thanks for listening.", firsts,
         section="Credits")

@@ -1,8 +1,14 @@
-"""Small, pure evaluation metrics: word error rate and a pitch estimate for voice distinctness."""
+"""Small, pure evaluation metrics: what the evals score, each a plain function.
+
+Word error rate, a pitch estimate for voice distinctness, attribution, support, invented
+sources, length, and extraction accuracy of imports.
+"""
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence, Set
 
 import numpy as np
 
@@ -80,3 +86,100 @@ def median_f0(samples: np.ndarray, sample_rate: int, fmin: float = 60.0,
             shift = 0.5 * (a - c) / denom if denom else 0.0
         f0s.append(sample_rate / (lo + k + shift))
     return float(np.median(f0s)) if f0s else 0.0
+
+
+# --- generated content: attribution, support, sources, length, voices --------------------------
+
+def attribution_coverage(segments: Sequence[Sequence[str]], valid_chunk_ids: Set[str]) -> float:
+    """Share of segments (each given by its cited chunk ids) with at least one valid citation.
+
+    No segments gives 0.0: an empty script attributes nothing.
+    """
+    if not segments:
+        return 0.0
+    return sum(1 for cites in segments if any(c in valid_chunk_ids for c in cites)) / len(segments)
+
+
+def support_rate(scores: Sequence[float], threshold: float) -> float:
+    """Share of support scores at or above the threshold (1.0 when nothing was scored)."""
+    if not scores:
+        return 1.0
+    return sum(1 for s in scores if s >= threshold) / len(scores)
+
+
+def invented_sources(citations: Iterable[str], library_chunk_ids: Set[str]) -> int:
+    """Number of distinct cited ids that are not chunks of the library."""
+    return len({c for c in citations if c not in library_chunk_ids})
+
+
+def length_error(actual_s: float, requested_s: float) -> float:
+    """Relative length error |actual - requested| / requested."""
+    if requested_s <= 0:
+        raise ValueError("requested length must be positive")
+    return abs(actual_s - requested_s) / requested_s
+
+
+def voice_distinctness(f0_by_host: Mapping[str, float]) -> float | None:
+    """Smallest pairwise relative F0 difference |a - b| / max(a, b) between hosts.
+
+    None for a single host (nothing to tell apart); 0.0 when a host has no voiced F0.
+    """
+    values = list(f0_by_host.values())
+    if len(values) < 2:
+        return None
+    out = 1.0
+    for i, a in enumerate(values):
+        for b in values[i + 1:]:
+            top = max(a, b)
+            out = min(out, abs(a - b) / top if top > 0 and min(a, b) > 0 else 0.0)
+    return out
+
+
+# --- imports: extraction accuracy ----------------------------------------------------------------
+
+def squash(text: str) -> str:
+    """Lowercase letters and digits only, compatibility-decomposed ("Ｓ2ORC: a" -> "s2orca")."""
+    text = unicodedata.normalize("NFKD", text).lower()
+    return re.sub(r"[^a-z0-9]+", "", text)
+
+
+def title_exact(got: str, want: str) -> float:
+    """1.0 when the titles match after whitespace normalisation, else 0.0."""
+    return float(" ".join(got.split()) == " ".join(want.split()))
+
+
+def heading_recall(got: Iterable[str], want: Sequence[str]) -> float:
+    """Share of expected headings found among the extracted ones (letters and digits compared)."""
+    if not want:
+        return 1.0
+    found = {squash(h) for h in got}
+    return sum(1 for h in want if squash(h) in found) / len(want)
+
+
+def reference_count_error(got: int, want: int) -> float:
+    """Relative error of the number of bibliography entries."""
+    if want <= 0:
+        return float(got > 0)
+    return abs(got - want) / want
+
+
+def caption_recall(got: Mapping[str, str], want: Mapping[str, str]) -> float:
+    """Share of expected figure/table labels found whose caption starts as expected.
+
+    `got` and `want` map labels ("Figure 1") to captions (`want` holds the first words only);
+    a few characters of slack allow for a label echo or stray mark before the caption text.
+    """
+    if not want:
+        return 1.0
+    ok = 0
+    for label, start in want.items():
+        caption = squash(got.get(label, ""))
+        if label in got and squash(start) in caption[: len(squash(start)) + 20]:
+            ok += 1
+    return ok / len(want)
+
+
+def transcript_wer(reference: str, hypothesis: str) -> float:
+    """WER of a transcript against a reference; `[0.0-4.0]`-style timestamps are ignored."""
+    strip = re.compile(r"\[\d+(?:\.\d+)?-\d+(?:\.\d+)?\]|\b(?:LEFT|RIGHT) channel:")
+    return wer(strip.sub(" ", reference), strip.sub(" ", hypothesis))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 import uuid
 from typing import Annotated
 
@@ -22,6 +23,8 @@ from storage.settings import Settings
 
 LOCAL_OWNER = "local"
 PREFIX = "lib_"
+CACHE_S = 5.0  # a revoked key stops working within this many seconds on every server
+_cache: dict[str, tuple[str | None, float]] = {}
 
 
 def hash_key(key: str) -> str:
@@ -56,12 +59,18 @@ async def revoke_key(settings: Settings, key_id_or_name: str) -> list[ApiKey]:
 
 
 async def owner_for(settings: Settings, key: str) -> str | None:
-    """The owner of a live key, or None."""
+    """The owner of a live key, or None (answers are cached for CACHE_S seconds)."""
+    digest = hash_key(key)
+    hit = _cache.get(digest)
+    if hit is not None and time.monotonic() - hit[1] < CACHE_S:
+        return hit[0]
     async with db.session(settings) as s:
-        row = (await s.execute(select(ApiKey).where(ApiKey.key_hash == hash_key(key)))).scalar()
-    if row is None or row.revoked_at is not None:
-        return None
-    return row.owner
+        row = (await s.execute(select(ApiKey).where(ApiKey.key_hash == digest))).scalar()
+    owner = None if row is None or row.revoked_at is not None else row.owner
+    if len(_cache) > 10_000:
+        _cache.clear()
+    _cache[digest] = (owner, time.monotonic())
+    return owner
 
 
 def app_settings(request: Request) -> Settings:

@@ -15,7 +15,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 
 from server import runner
-from storage import db, library
+from storage import db, library, vectors
 from storage import jobs as jobs_db
 from storage.errors import Forbidden, LibrarianError
 from storage.settings import Settings, get_settings
@@ -48,6 +48,7 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
             return await coro
         finally:
             await db.dispose()
+            vectors.close()  # local Qdrant: release the folder lock before interpreter exit
 
     try:
         return asyncio.run(_wrapped())
@@ -592,3 +593,7 @@ def _remote_import(cfg: Settings, inputs: list[str], kind: str | None, priority:
 
 
 from server import cli_provenance  # noqa: E402,F401  (registers provenance commands)
+from server.cli_eval import eval_command  # noqa: E402  (the `eval` command)
+
+app.command("eval")(eval_command)
+from server import cli_chat  # noqa: E402,F401  (registers ask and chat)

@@ -114,7 +114,7 @@ def licences_cmd(artifact_id: str, as_json: JsonOpt = False) -> None:
               f"{lic['commercial_use']}\n  attribution: {lic['attribution']}\n  share-alike: "
               f"{lic['share_alike']}\n  derivatives: {lic['derivatives']}")
     for s in lic["sources"]:
-        out.print(f"  - {s['licence']:<14} {s['title']}")
+        out.print(f"  - {s['licence']:<14} {s['title'] or s['source_id'] + ' (removed)'}")
     for label, key in (("blocks commercial use", "blocking_commercial"),
                        ("forbids derivatives", "blocking_derivatives"),
                        ("licence unknown", "unknown")):

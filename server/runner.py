@@ -148,18 +148,19 @@ async def _drive(settings: Settings, job: Job, listener: Listener | None) -> dic
         async for mode, chunk in graph.astream(inp, config, stream_mode=modes):
             if mode == "updates":
                 done = [k for k in chunk if not k.startswith("__")]
-            elif mode == "tasks" and "result" not in chunk and chunk.get("name") in stages:
+            elif mode == "tasks" and "result" not in chunk and _task_name(chunk) in stages:
                 # a node starts (nodes that write nothing send no update, so stages come from here)
-                if chunk["name"] != stage or done:
+                name = _task_name(chunk)
+                if name != stage or done:
                     if done and await _cancel_requested(settings, job.id):
                         raise Cancelled()
-                    stage = chunk["name"]
+                    stage = name
                     await _stage(settings, job.id, stage, stages, 0.0,
                                  f"{', '.join(done) + ' done; ' if done else ''}running {stage}",
                                  listener)
                     done = []
-            elif mode == "tasks" and "result" in chunk and chunk.get("name") in stages:
-                done = [chunk["name"]]
+            elif mode == "tasks" and "result" in chunk and _task_name(chunk) in stages:
+                done = [_task_name(chunk)]
             elif mode == "custom" and isinstance(chunk, dict):
                 frac = float(chunk.get("progress", 0.0))
                 msg = str(chunk.get("message", ""))
@@ -168,6 +169,10 @@ async def _drive(settings: Settings, job: Job, listener: Listener | None) -> dic
                     await _stage(settings, job.id, stage, stages, frac, msg, listener)
         final = await graph.aget_state(config)
         return dict(final.values.get("result") or {})
+
+
+def _task_name(chunk: Any) -> str:
+    return str(chunk.get("name")) if isinstance(chunk, dict) else ""
 
 
 def _overall(stage: str, stages: list[str], frac: float) -> float:
@@ -209,9 +214,11 @@ async def prepare_retry(settings: Settings, job_id: str, owner: str | None = Non
     async with db.session(settings) as s:
         job = await jobs_db.get_job(s, job_id, owner)
         if job.status not in {"failed", "cancelled"}:
-            raise BadInput(f"only failed or cancelled jobs can be retried (this one is {job.status})")
+            raise BadInput("only failed or cancelled jobs can be retried "
+                           f"(this one is {job.status})")
         if manual and job.attempts >= settings.manual_retry_limit:
-            raise BadInput(f"job {job_id} reached the limit of {settings.manual_retry_limit} attempts")
+            raise BadInput(f"job {job_id} reached the limit of {settings.manual_retry_limit} "
+                           "attempts")
         await jobs_db.update_job(s, job_id, status="pending", cancel_requested=False, error=None,
                                  finished_at=None, priority=min(10, job.priority + 1))
     return await _load(settings, job_id)

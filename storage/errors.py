@@ -6,7 +6,7 @@ class LibrarianError(Exception):
 
 
 class BadInput(LibrarianError):
-    """The caller's input is wrong (missing/corrupt/unsupported file, blocked URL): 4xx, no retry."""
+    """The caller's input is wrong (missing/corrupt/unsupported file, blocked URL): 4xx."""
 
 
 class NotFound(LibrarianError):

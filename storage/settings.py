@@ -26,7 +26,8 @@ def _check_url(value: str | None, schemes: set[str], name: str) -> str | None:
         return None
     parts = urlsplit(value)
     if parts.scheme not in schemes:
-        raise ValueError(f"{name} must start with one of {sorted(schemes)}, got {value.split(':')[0]!r}")
+        got = value.split(":")[0]
+        raise ValueError(f"{name} must start with one of {sorted(schemes)}, got {got!r}")
     if parts.scheme not in {"sqlite", "sqlite+aiosqlite"} and not parts.hostname:
         raise ValueError(f"{name} has no host: {value!r}")
     return value
@@ -117,7 +118,8 @@ class Settings(BaseSettings):
         for name in ("s3_secret_key", "neo4j_password", "llm_api_key", "elevenlabs_api_key",
                      "api_key"):
             secret = getattr(self, name)
-            if secret is not None and secret.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS:
+            value = secret.get_secret_value().strip().lower() if secret is not None else ""
+            if value in PLACEHOLDER_SECRETS:
                 raise ValueError(f"LIBRARIAN_{name.upper()} is a placeholder value; set a real one")
         return self
 

@@ -1,4 +1,4 @@
-"""Vector store: Qdrant, local on-disk mode by default, a server when LIBRARIAN_QDRANT_URL is set."""
+"""Vector store: Qdrant: local on-disk mode, or a server when LIBRARIAN_QDRANT_URL is set."""
 
 from __future__ import annotations
 
@@ -128,7 +128,8 @@ async def fetch(settings: Settings, ids: list[str]) -> dict[str, list[float]]:
             for start in range(0, len(ids), 256):
                 recs = c.retrieve(COLLECTION, ids[start:start + 256], with_vectors=True)
                 for r in recs:
-                    out[str(r.id)] = list(r.vector) if isinstance(r.vector, list) else []
+                    vec = r.vector
+                out[str(r.id)] = [float(x) for x in vec] if isinstance(vec, list) else []  # type: ignore[arg-type]
         return out
 
     return await asyncio.to_thread(_do)

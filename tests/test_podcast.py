@@ -17,7 +17,6 @@ from storage.objects import LocalObjects, objects
 from storage.settings import Settings, load_settings
 from tests.conftest import PAPERS
 from tools import tts
-from tools.audio import read_wav
 from tools.transcribe import transcribe
 
 PAPER_FILES = [PAPERS / "s2orc_lo2020_acl.pdf", PAPERS / "papermage_lo2023_emnlp_demo.pdf",

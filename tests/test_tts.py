@@ -29,7 +29,7 @@ def _voice(settings: Any, vid: str) -> tts.Voice:
 def test_list_and_pick_voices(tmp_path: Path) -> None:
     settings = load_settings(home=tmp_path)
     ids = [v.id for v in tts.list_voices(settings)]
-    assert ids[:4] == ["piper:joe", "piper:joe-low", "piper:joe-high", "piper:joe-bright"]
+    assert ids[:4] == ["piper:joe", "piper:joe-high", "piper:joe-low", "piper:joe-bright"]
     assert not any(i.startswith("elevenlabs:") for i in ids)
     assert [v.id for v in tts.pick_voices(3, None, settings)] == ids[:3]
     picked = tts.pick_voices(2, ["joe-high"], settings)

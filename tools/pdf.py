@@ -730,10 +730,11 @@ class _FrontMatter:
                  title_ids: set[int], authors: list[str]) -> None:
         self.body, self.height = body, height
         self.index = {id(ln): i for i, ln in enumerate(stream) if ln.page == 1}
-        starts = [i for i, ln in enumerate(stream) if ln.page == 1 and i not in title_ids and (
-            i in heading_ids or _ABSTRACT.match(ln.text) and ln.text[:8].lower() == "abstract")]
-        self.anchor = min(starts, default=-1)
-        self.top = stream[self.anchor].y0 if starts else -1.0  # the abstract's (or first) heading
+        abstract = [i for i, ln in enumerate(stream) if ln.page == 1 and i not in title_ids
+                    and ln.text[:8].lower() == "abstract"]
+        starts = abstract + [i for i in heading_ids if stream[i].page == 1 and i not in title_ids]
+        self.anchor = min(starts, default=-1)  # the abstract, or else the first heading
+        self.top = stream[abstract[0]].y0 if abstract else -1.0  # the top of the abstract
         self.names = sorted({n.lower() for n in authors}, key=len, reverse=True)
 
     def _marks(self, ln: Line) -> bool:
@@ -754,7 +755,7 @@ class _FrontMatter:
             ln.y1 for ln in para) < self.top  # before the abstract in reading order or on the page
         if above and (len(text.split()) < 60 or small or _FRONT_ANY.search(text)):
             return True
-        if _FRONT_START.match(text) or (small or len(text) < 400) and _FRONT_ANY.search(text):
+        if (small or len(text) < 400) and (_FRONT_START.match(text) or _FRONT_ANY.search(text)):
             return True
         if small and para[0].y0 > 0.7 * self.height:  # footnotes
             return True

@@ -1,0 +1,147 @@
+"""Understanding with an LLM: tool calling over typed tools, the offline parser as fallback.
+
+The model picks one tool (make an export, search the library, import, job status, list) and
+fills its typed arguments; the call becomes the same `Request` the parser produces, so
+everything after understanding (resolving, confirming, running jobs) is one code path. Any
+failure (no model, a server error, no or malformed tool call) falls back to the parser.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Literal
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.runnables import RunnableConfig
+from pydantic import BaseModel, Field, ValidationError
+
+from agents import intent
+from agents.importer import is_url
+from storage.settings import Settings
+
+log = logging.getLogger(__name__)
+CONTEXT_WORDS = {"these", "them", "it", "those", "this", "attached", "same", "again", "both"}
+
+
+class MakeExport(BaseModel):
+    """Make something from sources: a podcast (others: video, report, ebook, flashcards,
+    newsletter). Leave parameters the user did not give empty."""
+
+    format: Literal["podcast", "video", "report", "ebook", "flashcards", "newsletter"] = "podcast"
+    sources: list[str] = Field(default_factory=list, description=(
+        "attachments, URLs, library ids or paper names/authors; 'these' for the attachments "
+        "or the conversation's last sources"))
+    minutes: float | None = None
+    hosts: int | None = Field(None, ge=1, le=4)
+    style: Literal["conversational", "interview", "lecture"] | None = None
+    voices: list[str] | None = None
+    topic: str | None = None
+    language: str | None = Field(None, description="ISO 639-1 code")
+    aspect: Literal["16:9", "9:16"] | None = None
+    commercial: bool | None = None
+
+
+class SearchLibrary(BaseModel):
+    """Answer a question from the library (with citations)."""
+
+    question: str
+
+
+class ImportSources(BaseModel):
+    """Import files or URLs into the library without making anything."""
+
+    sources: list[str]
+
+
+class JobStatus(BaseModel):
+    """The status of a job (default: the conversation's last job)."""
+
+    job_id: str | None = None
+
+
+class ListLibrary(BaseModel):
+    """List the sources in the library."""
+
+
+TOOLS: list[type[BaseModel]] = [MakeExport, SearchLibrary, ImportSources, JobStatus, ListLibrary]
+SYSTEM = ("You are Librarian's front desk. Call exactly one tool for the user's message. "
+          "Never answer from your own knowledge: questions go to SearchLibrary.")
+
+
+def model_for(settings: Settings, config: RunnableConfig) -> Any:
+    """A chat model handed in by the caller (tests), else the configured one, else None."""
+    given = (config.get("configurable") or {}).get("chat_model")
+    if given is not None:
+        return given
+    if not settings.llm_configured:
+        return None
+    from tools.llm import chat_model
+
+    return chat_model(settings, temperature=0.0)
+
+
+def prompt(message: str, attachments: list[str], context: dict[str, Any],
+           messages: list[dict[str, Any]]) -> list[BaseMessage]:
+    recent = "\n".join(f"{m.get('role')}: {str(m.get('text'))[:300]}" for m in messages[-7:-1])
+    facts = (f"Attachments: {', '.join(Path(a).name for a in attachments) or 'none'}. "
+             f"Last request: format={context.get('format')}, params={context.get('params')}, "
+             f"{len(context.get('sources') or [])} source(s).")
+    return [SystemMessage(SYSTEM), HumanMessage(f"{recent}\n{facts}\nuser: {message}".strip())]
+
+
+def request_from_call(name: str, args: dict[str, Any], message: str,
+                      attachments: list[str]) -> intent.Request:
+    """A tool call -> Request (validated by the tool's own model)."""
+    req = intent.Request(text=message, by="llm")
+    if name == "MakeExport":
+        call = MakeExport.model_validate(args)
+        req.action, req.format = "make", call.format
+        exact = list(attachments)
+        for item in call.sources:
+            if item in attachments or Path(item).name in {Path(a).name for a in attachments}:
+                continue
+            if item.lower().strip() in CONTEXT_WORDS:
+                req.from_context = True
+            elif is_url(item):
+                exact.append(item)
+            else:
+                req.refs.append(item)
+        req.sources = exact
+        req.params = {k: v for k, v in call.model_dump(exclude={"format", "sources"}).items()
+                      if v is not None}
+    elif name == "SearchLibrary":
+        req.action, req.question = "ask", SearchLibrary.model_validate(args).question
+    elif name == "ImportSources":
+        call_i = ImportSources.model_validate(args)
+        req.action, req.params = "make", {"import_only": True}
+        req.sources = list(dict.fromkeys(list(attachments) + call_i.sources))
+    elif name == "JobStatus":
+        req.action, req.job_id = "status", JobStatus.model_validate(args).job_id
+    elif name == "ListLibrary":
+        req.action = "list"
+    else:
+        raise ValueError(f"unknown tool {name!r}")
+    return req
+
+
+async def understand(settings: Settings, config: RunnableConfig, message: str,
+                     attachments: list[str], context: dict[str, Any],
+                     messages: list[dict[str, Any]]) -> intent.Request:
+    """LLM tool call when a model is available; the offline parser otherwise or on failure."""
+    model = model_for(settings, config)
+    if model is not None:
+        try:
+            ai = await model.bind_tools(TOOLS).ainvoke(prompt(message, attachments, context,
+                                                               messages))
+            if not isinstance(ai, AIMessage) or not ai.tool_calls:
+                raise ValueError("the model called no tool")
+            call = ai.tool_calls[0]
+            req = request_from_call(call["name"], dict(call.get("args") or {}), message,
+                                    attachments)
+            return intent.merge(req, intent.Context.of(context))
+        except (ValidationError, ValueError, NotImplementedError) as exc:
+            log.warning("LLM understanding failed, using the parser: %s", exc)
+        except Exception as exc:  # a server or client failure: the parser still works offline
+            log.warning("LLM understanding failed (%s), using the parser", type(exc).__name__)
+    return intent.understand(message, attachments, context)

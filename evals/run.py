@@ -1,0 +1,355 @@
+"""The eval runner: run suites in a temporary library, score them, gate on thresholds + baseline.
+
+Suites: `judge` (calibrate the offline support judge on hand-labelled pairs), `pdf`, `webpage`,
+`transcript` (import extraction), `podcast` (make each podcast case, then score attribution,
+support, invented sources, length, round-trip WER and voice distinctness). `fast` runs every
+suite with the podcast cases tagged fast; `full` runs every case.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from evals import metrics
+from evals.judge import Calibration, calibrate, judge_many
+
+REPO = Path(__file__).resolve().parent.parent
+DATASETS = Path(__file__).resolve().parent / "datasets"
+THRESHOLDS = Path(__file__).resolve().parent / "thresholds.yaml"
+BASELINE = Path(__file__).resolve().parent / "baseline"
+SUITES = ["judge", "pdf", "webpage", "transcript", "podcast"]
+CLAIM_KINDS = {"content", "summary"}  # framing lines (intro, questions...) make no claims
+VOICE_SAMPLE_S = 30.0
+
+Case = dict[str, Any]  # {"suite", "case", "metrics": {name: number | None}, "error", "details"}
+
+
+def load_yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def repo_path(rel: str) -> Path:
+    return (REPO / rel).resolve()
+
+
+def case(suite: str, name: str, values: dict[str, float | None], **details: Any) -> Case:
+    return {"suite": suite, "case": name, "error": None, "details": details,
+            "metrics": {k: (round(v, 4) if isinstance(v, float) else v)
+                        for k, v in values.items()}}
+
+
+# --- judge ---------------------------------------------------------------------------------------
+
+def calibration() -> Calibration:
+    data = load_yaml(DATASETS / "support_pairs.yaml")
+    items = [(p["claim"], [data["passages"][p["passage"]]]) for p in data["pairs"]]
+    scores = judge_many(items)
+    return calibrate(scores, [bool(p["supported"]) for p in data["pairs"]])
+
+
+def run_judge(ctx: dict[str, Any]) -> list[Case]:
+    cal = ctx["calibration"]
+    return [case("judge", "support-pairs", {"accuracy": cal.accuracy, "precision": cal.precision,
+                                            "recall": cal.recall},
+                 threshold=cal.threshold, pairs=cal.pairs)]
+
+
+# --- imports -------------------------------------------------------------------------------------
+
+def run_pdf(ctx: dict[str, Any]) -> list[Case]:
+    from tools.pdf import extract_pdf
+
+    spec = load_yaml(DATASETS / "imports.yaml")["papers"]
+    expected = load_yaml(repo_path(spec["expectations"]))
+    out = []
+    for name, want in sorted(expected.items()):
+        doc = extract_pdf(repo_path(spec["folder"]).joinpath(name).read_bytes(), images=False)
+        out.append(case("pdf", name, {
+            "title_exact": metrics.title_exact(doc.title, want["title"]),
+            "heading_recall": metrics.heading_recall([h.text for h in doc.headings],
+                                                     want["headings"]),
+            "reference_count_error": metrics.reference_count_error(len(doc.references),
+                                                                   want["references"]),
+            "caption_recall": metrics.caption_recall({f.label: f.caption for f in doc.figures},
+                                                     want["figures"])},
+            references=len(doc.references), headings=len(doc.headings)))
+    return out
+
+
+def run_webpage(ctx: dict[str, Any]) -> list[Case]:
+    from tools.web import extract_webpage
+
+    out = []
+    for item in load_yaml(DATASETS / "imports.yaml")["webpages"]:
+        doc = extract_webpage(repo_path(item["file"]).read_bytes())
+        got = [b.text for b in doc.blocks if b.kind == "heading"]
+        out.append(case("webpage", Path(item["file"]).name, {
+            "title_exact": metrics.title_exact(doc.title, item["title"]),
+            "heading_recall": metrics.heading_recall(got, item["headings"])}, title=doc.title))
+    return out
+
+
+def run_transcript(ctx: dict[str, Any]) -> list[Case]:
+    from tools.transcribe import transcribe
+
+    out = []
+    for item in load_yaml(DATASETS / "imports.yaml")["media"]:
+        heard = transcribe(repo_path(item["file"]), settings=ctx["settings"], language="en")
+        ref = repo_path(item["transcript"]).read_text(encoding="utf-8")
+        out.append(case("transcript", Path(item["file"]).name,
+                        {"wer": metrics.transcript_wer(ref, heard.text)}, heard=heard.text))
+    return out
+
+
+# --- podcasts ------------------------------------------------------------------------------------
+
+def podcast_cases(fast: bool) -> list[dict[str, Any]]:
+    cases = load_yaml(DATASETS / "podcasts.yaml")["cases"]
+    return [c for c in cases if not fast or "fast" in c.get("suites", [])]
+
+
+async def make_podcast(settings: Any, spec: dict[str, Any]) -> Any:
+    from server import runner
+
+    params = {k: spec[k] for k in ("minutes", "hosts", "style", "topic", "writer") if k in spec}
+    job_id = await runner.submit(settings, "podcast", {
+        "sources": [str(repo_path(s)) for s in spec["sources"]], "wav": True, **params})
+    return await runner.run_job(settings, job_id)
+
+
+async def library_chunks(settings: Any) -> dict[str, str]:
+    """Every chunk id of the library with its text."""
+    from storage import db, library
+
+    out: dict[str, str] = {}
+    async with db.session(settings) as s:
+        for src in await library.list_sources(s):
+            out.update({c.id: c.text for c in await library.source_chunks(s, src.id)})
+    return out
+
+
+def host_f0(wav: Path, lines: list[dict[str, Any]]) -> dict[str, float]:
+    """Median F0 of each speaker over (up to 30 s of) their lines in the final mix."""
+    from tools.audio import read_wav
+
+    samples, rate = read_wav(wav)
+    mono = samples.mean(axis=1) if samples.ndim == 2 else samples
+    parts: dict[str, list[np.ndarray]] = {}
+    for line in lines:
+        got = parts.setdefault(line["speaker"], [])
+        if sum(len(p) for p in got) < VOICE_SAMPLE_S * rate:
+            got.append(mono[int(line["start_s"] * rate): int(line["end_s"] * rate)])
+    return {who: metrics.median_f0(np.concatenate(p), rate) for who, p in parts.items() if p}
+
+
+async def score_podcast(settings: Any, spec: dict[str, Any], threshold: float) -> Case:
+    from agents.assembler import probe_duration
+    from storage.objects import LocalObjects, objects
+    from tools.transcribe import transcribe
+
+    started = time.monotonic()
+    job = await make_podcast(settings, spec)
+    made_s = time.monotonic() - started
+    if job.status != "completed":
+        return {"suite": "podcast", "case": spec["id"], "metrics": {},
+                "error": f"job {job.status}: {job.error}", "details": {}}
+    store = objects(settings)
+    assert isinstance(store, LocalObjects)
+    script = json.loads(store.path(job.result["files"]["script_json"]).read_text())
+    lines = script["lines"]
+    chunks = await library_chunks(settings)
+    claims = [line for line in lines if line["kind"] in CLAIM_KINDS]
+    scores = judge_many([(line["text"], [chunks[c] for c in line["citations"] if c in chunks])
+                         for line in claims])
+    mp3 = store.path(job.result["files"]["audio"])
+    heard = await asyncio.to_thread(transcribe, mp3, settings=settings, language="en")
+    f0 = await asyncio.to_thread(host_f0, store.path(job.result["files"]["wav"]), lines)
+    duration = await asyncio.to_thread(probe_duration, mp3)
+    requested = float(spec["minutes"]) * 60
+    return case("podcast", spec["id"], {
+        "attribution_coverage": metrics.attribution_coverage(
+            [line["citations"] for line in lines], set(chunks)),
+        "support_rate": metrics.support_rate(scores, threshold),
+        "invented_sources": metrics.invented_sources(
+            [c for line in lines for c in line["citations"]], set(chunks)),
+        "length_error": metrics.length_error(duration, requested),
+        "roundtrip_wer": metrics.wer(" ".join(line["text"] for line in lines), heard.text),
+        "voice_distinctness": metrics.voice_distinctness(f0)},
+        lines=len(lines), claims=len(claims), duration_s=round(duration, 1),
+        requested_s=requested, mean_support=round(float(np.mean(scores)), 4) if scores else None,
+        judge_threshold=threshold, f0_hz={k: round(v, 1) for k, v in f0.items()},
+        writer=job.result.get("writer"), grounding=job.result.get("grounding"),
+        seconds_to_make=round(made_s, 1))
+
+
+async def run_podcast(ctx: dict[str, Any]) -> list[Case]:
+    from storage import db
+
+    out = []
+    for spec in podcast_cases(ctx["fast"]):
+        try:
+            out.append(await score_podcast(ctx["settings"], spec, ctx["calibration"].threshold))
+        finally:
+            await db.dispose()
+    return out
+
+
+# --- running, gating, reporting ------------------------------------------------------------------
+
+Runner = Callable[[dict[str, Any]], list[Case] | Awaitable[list[Case]]]
+RUNNERS: dict[str, Runner] = {"judge": run_judge, "pdf": run_pdf, "webpage": run_webpage,
+                              "transcript": run_transcript, "podcast": run_podcast}
+
+
+def suites_for(name: str) -> tuple[list[str], bool]:
+    """(suites, fast) for a suite argument: fast, full, or one suite name (all its cases)."""
+    if name in ("fast", "full"):
+        return SUITES, name == "fast"
+    if name not in RUNNERS:
+        raise ValueError(f"unknown suite {name!r} (fast, full, {', '.join(SUITES)})")
+    return [name], False
+
+
+def eval_settings(home: Path) -> Any:
+    """Embedded settings on a fresh home: no database, object store or vector server is used."""
+    from storage.settings import load_settings
+
+    return load_settings(home=home, database_url=None, redis_url=None, s3_url=None,
+                         qdrant_url=None, neo4j_url=None, api_url=None, _env_file=None)
+
+
+async def run_suites(name: str, home: Path) -> dict[str, Any]:
+    """Run the suites on a fresh library under `home`; the report holds every scored case."""
+    from storage import db, vectors
+
+    names, fast = suites_for(name)
+    settings = eval_settings(home)
+    started = time.monotonic()
+    ctx: dict[str, Any] = {"settings": settings, "fast": fast,
+                           "calibration": await asyncio.to_thread(calibration)}
+    cases: list[Case] = []
+    timings: dict[str, float] = {}
+    try:
+        for suite in names:
+            t0 = time.monotonic()
+            try:
+                res = RUNNERS[suite](ctx)
+                cases += await res if asyncio.iscoroutine(res) else res  # type: ignore[operator]
+            except Exception as exc:  # a crashed suite is a failed gate, not a crashed runner
+                cases.append({"suite": suite, "case": "(suite)", "metrics": {}, "details": {},
+                              "error": f"{type(exc).__name__}: {exc}"})
+            timings[suite] = round(time.monotonic() - t0, 1)
+    finally:
+        await db.dispose()
+        vectors.close(settings)
+    cal = ctx["calibration"]
+    return {"suite": name, "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "seconds": round(time.monotonic() - started, 1), "timings_s": timings,
+            "judge": {"threshold": cal.threshold, "accuracy": cal.accuracy,
+                      "precision": cal.precision, "recall": cal.recall, "pairs": cal.pairs},
+            "cases": cases}
+
+
+def gate(report: dict[str, Any], thresholds: dict[str, Any],
+         baseline: dict[str, Any] | None) -> list[str]:
+    """Every regression: an errored case, a metric past its bar, or worse than the baseline."""
+    base = {(c["suite"], c["case"]): c["metrics"] for c in (baseline or {}).get("cases", [])}
+    problems = []
+    for c in report["cases"]:
+        where = f"{c['suite']}/{c['case']}"
+        if c.get("error"):
+            problems.append(f"{where}: {c['error']}")
+            continue
+        for metric, rule in thresholds.get(c["suite"], {}).items():
+            value = c["metrics"].get(metric)
+            if value is None:
+                continue
+            if "min" in rule and value < rule["min"]:
+                problems.append(f"{where}: {metric} {value:.4g} below {rule['min']}")
+            if "max" in rule and value > rule["max"]:
+                problems.append(f"{where}: {metric} {value:.4g} above {rule['max']}")
+            was = base.get((c["suite"], c["case"]), {}).get(metric)
+            if was is None:
+                continue
+            margin = float(rule.get("margin", 0.0))
+            lower_is_better = "max" in rule or metric.endswith(("error", "wer", "sources"))
+            worse = value - was if lower_is_better else was - value
+            if worse > margin + 1e-9:
+                problems.append(f"{where}: {metric} {value:.4g} vs baseline {was:.4g} "
+                                f"(worse by more than {margin})")
+    return problems
+
+
+def fmt(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+def markdown(report: dict[str, Any], problems: list[str]) -> str:
+    """The report: a table per suite (cases as rows, metrics as columns), then the verdict."""
+    j = report["judge"]
+    out = [f"# Eval report: suite `{report['suite']}`", "",
+           f"{report['created']} · {report['seconds']:.0f} s · "
+           f"{'PASS' if not problems else 'FAIL: ' + str(len(problems)) + ' regression(s)'}", "",
+           f"Offline support judge: threshold {j['threshold']}, accuracy {j['accuracy']}, "
+           f"precision {j['precision']}, recall {j['recall']} on {j['pairs']} labelled pairs.",
+           ""]
+    for suite in dict.fromkeys(c["suite"] for c in report["cases"]):
+        rows = [c for c in report["cases"] if c["suite"] == suite]
+        cols = list(dict.fromkeys(m for c in rows for m in c["metrics"]))
+        out += [f"## {suite}", "", "| case | " + " | ".join(cols) + " |",
+                "|---|" + "---|" * len(cols)]
+        for c in rows:
+            cells = [fmt(c["metrics"].get(m)) for m in cols] if not c.get("error") else \
+                    [f"error: {c['error'][:80]}"] + [""] * (len(cols) - 1)
+            out.append(f"| {c['case']} | " + " | ".join(cells) + " |")
+        values = {m: [c["metrics"][m] for c in rows if c["metrics"].get(m) is not None]
+                  for m in cols}
+        if len(rows) > 1:
+            out.append("| **mean** | " + " | ".join(
+                fmt(float(np.mean(v)) if v else None) for v in values.values()) + " |")
+        out.append("")
+    out += ["## Verdict", ""] + ([f"- {p}" for p in problems] or ["No regression."])
+    return "\n".join(out) + "\n"
+
+
+def latest_baseline(folder: Path = BASELINE) -> dict[str, Any] | None:
+    files = sorted(folder.glob("*.json"))
+    return json.loads(files[-1].read_text()) if files else None
+
+
+def write(report: dict[str, Any], md: str, out_dir: Path) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stamp = report["created"].replace(":", "").replace("-", "")
+    path = out_dir / f"{stamp}-{report['suite']}.json"
+    path.write_text(json.dumps(report, indent=1, default=str) + "\n", encoding="utf-8")
+    path.with_suffix(".md").write_text(md, encoding="utf-8")
+    return path
+
+
+def evaluate(name: str = "fast", out_dir: Path | None = None,
+             baseline_dir: Path = BASELINE) -> tuple[dict[str, Any], list[str], Path]:
+    """Run, gate, write `eval-results/<timestamp>-<suite>.json` + `.md`; upload when configured."""
+    from evals.upload import upload
+
+    with tempfile.TemporaryDirectory(prefix="librarian-eval-") as tmp:
+        report = asyncio.run(run_suites(name, Path(tmp) / "home"))
+    problems = gate(report, load_yaml(THRESHOLDS), latest_baseline(baseline_dir))
+    report["regressions"] = problems
+    report["langsmith"] = upload(report)
+    md = markdown(report, problems)
+    path = write(report, md, out_dir or Path.cwd() / "eval-results")
+    return report, problems, path
