@@ -31,7 +31,8 @@ _SPEAK = [(re.compile(r"\be\.g\.,?", re.I), "for example,"), (re.compile(r"\bi\.
           "that is,"), (re.compile(r"\bet al\."), "and colleagues"), (re.compile(r"\bvs\.?\b"),
           "versus"), (re.compile(r"%"), " percent"), (re.compile(r"&"), " and "),
           (re.compile(r"(\d)\s?M\b"), r"\1 million"), (re.compile(r"(\d)\s?B\b"), r"\1 billion"),
-          (re.compile(r"(\d)\s?[kK]\b"), r"\1 thousand"), (re.compile(r"~\s*"), "about "), (re.compile(r"(?<=[,.;:])\s*\d{1,2}(?=\s+[a-z])"), ""),
+          (re.compile(r"(\d)\s?[kK]\b"), r"\1 thousand"), (re.compile(r"~\s*"), "about "),
+          (re.compile(r"(?<=[,;:])\s*\d{1,2}(?=\s+[a-z])"), ""),
           (re.compile(r"\s+([,.;:!?])"), r"\1"),
           (re.compile(r"\s{2,}"), " ")]
 
