@@ -45,7 +45,7 @@ KEEP = {"most", "post", "cost", "lost", "ghost", "sort", "part", "port", "these"
         "again", "gain", "agains", "also", "ask", "asks", "task", "talk", "walk", "with",
         "within", "without", "minute", "minutes", "seconds", "lecture", "lectures", "host",
         "hosts", "news", "book", "books", "cards", "card", "summary", "summaries", "from",
-        "form", "forms", "into", "onto", "show", "shows", "slow", "list", "last", "lost"}
+        "form", "forms", "into", "onto", "show", "shows", "slow", "list", "last"}
 
 FORMAT_WORDS = {"podcast": "podcast", "podcasts": "podcast", "pod": "podcast",
                 "episode": "podcast", "audio": "podcast", "video": "video", "videos": "video",
@@ -63,8 +63,8 @@ STOP_REF = {"the", "a", "an", "my", "our", "these", "those", "this", "that", "pa
             "one", "ones", "file", "files", "study", "work", "please", "pls", "plz", "thanks",
             "thank", "you", "now", "all", "both", "attached", "here", "kindly", "also", "just",
             "same", "two", "three", "few", "some", "following"}
-NOT_A_REF = re.compile(r"\b\d+(?:\.\d+)?\b|~|\b(?:minutes?|mins?|seconds?|hours?|hosts?|speakers?|voices?|"
-                       r"elevenlabs|piper|style|long|length|commercial|use)\b")
+NOT_A_REF = re.compile(r"\b\d+(?:\.\d+)?\b|~|\b(?:minutes?|mins?|seconds?|hours?|hosts?|"
+                       r"speakers?|voices?|elevenlabs|piper|style|long|length|commercial|use)\b")
 QUESTION_START = ("what", "how", "why", "who", "which", "when", "where", "does", "do", "is",
                   "are", "can", "could", "did", "explain", "summarize", "summarise", "tell me",
                   "according", "define", "describe", "was", "were", "should", "find")
@@ -136,10 +136,7 @@ def normalise(text: str) -> str:
         assert m is not None
         lead, core, trail = m.groups()
         lower = core.lower()
-        if "-" in lower:
-            fixed = "-".join(fix_word(p) for p in lower.split("-"))
-        else:
-            fixed = fix_word(lower)
+        fixed = "-".join(fix_word(p) for p in lower.split("-"))
         out.append(lead + fixed + trail)
     return "".join(out)
 
@@ -411,11 +408,10 @@ def merge(req: Request, ctx: Context) -> Request:
     if req.format is None:
         req.format = ctx.format or "podcast"
     if not req.sources and not req.refs:
-        if req.from_context or again or not ctx.sources or ctx.attachments:
-            req.sources = list(ctx.attachments) if ctx.attachments and not ctx.sources else []
-            if not req.sources and ctx.sources:
-                req.sources = list(ctx.sources)
-                req.from_context = True
+        req.sources = list(ctx.attachments) if ctx.attachments and not ctx.sources else []
+        if not req.sources and ctx.sources:
+            req.sources = list(ctx.sources)
+            req.from_context = True
     if again:
         req.params = {**{k: v for k, v in ctx.params.items() if k != "topic" or
                          "topic" not in req.params}, **req.params}

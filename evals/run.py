@@ -121,7 +121,8 @@ def podcast_cases(fast: bool) -> list[dict[str, Any]]:
 async def make_podcast(settings: Any, spec: dict[str, Any]) -> Any:
     from server import runner
 
-    params = {k: spec[k] for k in ("minutes", "hosts", "style", "topic", "writer") if k in spec}
+    keys = ("minutes", "hosts", "style", "topic", "writer")
+    params: dict[str, Any] = {k: spec[k] for k in keys if k in spec}
     job_id = await runner.submit(settings, "podcast", {
         "sources": [str(repo_path(s)) for s in spec["sources"]], "wav": True, **params})
     return await runner.run_job(settings, job_id)
@@ -244,7 +245,7 @@ async def run_suites(name: str, home: Path) -> dict[str, Any]:
             t0 = time.monotonic()
             try:
                 res = RUNNERS[suite](ctx)
-                cases += await res if asyncio.iscoroutine(res) else res  # type: ignore[operator]
+                cases += await res if isinstance(res, Awaitable) else res
             except Exception as exc:  # a crashed suite is a failed gate, not a crashed runner
                 cases.append({"suite": suite, "case": "(suite)", "metrics": {}, "details": {},
                               "error": f"{type(exc).__name__}: {exc}"})

@@ -49,6 +49,7 @@ def upload(report: dict[str, Any], client: Any = None) -> dict[str, Any] | None:
                           outputs={"metrics": c["metrics"]}, error=c.get("error"))
         for metric, value in c["metrics"].items():
             if value is not None:
-                client.create_feedback(run_id, key=metric, score=float(value))
+                client.create_feedback(run_id, key=metric, score=float(value),
+                                       session_id=project.id, trace_id=run_id)
                 scores += 1
     return {"experiment": experiment, "project_id": str(project.id), "scores": scores}

@@ -205,8 +205,8 @@ def matches(ref: str, src: Source) -> bool:
     """A name matches a source by title words, author surname ('by X') or file name."""
     ref = ref.lower().strip()
     if ref.startswith("by "):
-        name = ref[3:]
-        return any(name in str(a).lower() for a in src.authors or [])
+        name = title_words(ref[3:])
+        return any(name and name <= title_words(str(a)) for a in src.authors or [])
     words = title_words(ref)
     hay = title_words(src.title) | title_words(src.filename or "")
     hay |= {w for a in src.authors or [] for w in title_words(str(a))}
@@ -313,7 +313,8 @@ def paid_llm(settings: Settings) -> bool:
     if not settings.llm_configured:
         return False
     host = re.sub(r"^https?://", "", settings.llm_base_url or "").split("/")[0].split(":")[0]
-    return host not in {"localhost", "127.0.0.1", "::1", "0.0.0.0", "ollama", "host.docker.internal"}
+    return host not in {"localhost", "127.0.0.1", "::1", "0.0.0.0", "ollama",
+                        "host.docker.internal"}
 
 
 def estimate(params: dict[str, Any], settings: Settings) -> dict[str, Any]:
@@ -373,9 +374,10 @@ def after(state: ChatState, nxt: str) -> str:
 async def run_export(state: ChatState, config: RunnableConfig) -> ChatState:
     """Submit the export job and run it; its progress streams into the conversation."""
     p = state["plan"]
+    params = p["params"]
     emit({"type": "message", "role": "assistant", "interim": True,
-          "text": f"Making a {p['params']['minutes']:g}-minute podcast with "
-                  f"{p['params']['hosts']} host(s) from {len(p['params']['sources'])} source(s)\u2026"})
+          "text": f"Making a {params['minutes']:g}-minute podcast with {params['hosts']} "
+                  f"host(s) from {len(params['sources'])} source(s)\u2026"})
     job = await run_job(config, p["graph"], p["params"], state.get("owner", "local"))
     return {"job": job}
 
@@ -532,13 +534,20 @@ async def converse(settings: Settings, thread_id: str, message: str,
     async with checkpointer(settings) as saver:
         await check_owner(saver, config, owner)
         g = build_graph().compile(checkpointer=saver)
-        async for mode, chunk in g.astream(turn_input(message, attachments, owner), config,
+        async for _mode, chunk in g.astream(turn_input(message, attachments, owner), config,
                                            stream_mode=["custom"]):
-            if mode == "custom" and isinstance(chunk, dict) and chunk.get("type") != "message" or mode == "custom" and isinstance(chunk, dict) and chunk.get("interim"):
+            if isinstance(chunk, dict) and (chunk.get("type") != "message"
+                                            or chunk.get("interim")):
                 yield chunk
         final = await g.aget_state(config)
     reply = dict(final.values.get("reply") or {"text": "(no reply)"})
     yield {"type": "reply", "thread_id": thread_id, **reply}
+
+
+async def check_thread(settings: Settings, thread_id: str, owner: str) -> None:
+    """NotFound when the conversation exists and belongs to someone else."""
+    async with checkpointer(settings) as saver:
+        await check_owner(saver, chat_config(settings, thread_id), owner)
 
 
 async def history(settings: Settings, thread_id: str, *, owner: str = "local"

@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await events.close()
             await db.dispose(settings)
 
-    from server import routes_content, routes_jobs, routes_plugins
+    from server import routes_chat, routes_content, routes_jobs, routes_plugins
 
     app = FastAPI(title="Librarian", version="0.1.0", lifespan=lifespan,
                   description="Import knowledge into a library; generate traced content from it.")
@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_content.router)
     app.include_router(routes_jobs.router)
     app.include_router(routes_plugins.router)
+    app.include_router(routes_chat.router)
 
     @app.get("/api/health", tags=["meta"])
     async def health() -> dict[str, str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from typing import Any
+from urllib.parse import urlparse
 
 import pytest
 import requests
@@ -106,8 +107,9 @@ class Recorder(requests.adapters.BaseAdapter):
         self.dataset = str(uuid.uuid4())
         self.project = str(uuid.uuid4())
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        path = requests.utils.urlparse(request.url).path  # type: ignore[attr-defined]
+    def send(self, request: requests.PreparedRequest,  # type: ignore[override]
+             **kwargs: Any) -> requests.Response:
+        path = str(urlparse(request.url or "").path)
         body = request.body
         if isinstance(body, bytes):
             try:

@@ -151,8 +151,9 @@ async def test_search_finds_the_paper_and_page(library5: tuple[Settings, dict[st
     target = chunks[len(chunks) // 2]
     query = " ".join(target.text.split()[:40])
     hits = await catalog.search(cfg, query, limit=3)
-    assert hits[0].source_id == sid and hits[0].page == target.page
-    assert hits[0].title == EXPECTED[name]["title"]
+    assert hits[0].source_id == sid and hits[0].title == EXPECTED[name]["title"]
+    found = [h for h in hits if h.chunk_id == target.id]  # (a neighbour may rank first)
+    assert found and found[0].page == target.page
 
 
 async def test_topic_query_ranks_the_right_paper(library5: tuple[Settings, dict[str, Job]]) -> None:
@@ -191,7 +192,7 @@ async def test_paper_and_webpage_import(settings: Settings) -> None:
     assert job.status == "completed", job.error
     assert job.result["title"] == EXPECTED[name]["title"]
     assert job.result["licence"] == "CC-BY-4.0" and job.result["pages"] == 16
-    page = await ingest(settings, str(HTML / "wikipedia_tsne.html"))
+    page = await ingest(settings, str(HTML / "creativecommons_about.html"))
     assert page.status == "completed", page.error
     again = await ingest(settings, str(PAPERS / name))
     assert again.result["duplicate"] is True
@@ -266,11 +267,11 @@ async def test_bad_inputs_fail_cleanly(settings: Settings, tmp_path: Path) -> No
 # --- delete ------------------------------------------------------------------------------------
 
 async def test_soft_and_hard_delete(settings: Settings) -> None:
-    page = await ingest(settings, str(HTML / "wikipedia_tsne.html"))
+    page = await ingest(settings, str(HTML / "creativecommons_about.html"))
     other = await ingest(settings, str(DOCX / "docling_word_sample.docx"))
     assert page.status == other.status == "completed"
     sid, keep = page.result["source_id"], other.result["source_id"]
-    query = "t-distributed stochastic neighbor embedding visualisation"
+    query = "what does Creative Commons do"
     assert (await catalog.search(settings, query, limit=1))[0].source_id == sid
 
     assert (await catalog.delete_source(settings, sid))["deleted"] == "soft"
@@ -294,7 +295,7 @@ async def test_soft_and_hard_delete(settings: Settings) -> None:
     assert await objects(settings).list(f"sources/{keep}/")
     assert await vectors.count(settings, keep) == other.result["chunks"]
     # a deleted source can be imported again
-    again = await ingest(settings, str(HTML / "wikipedia_tsne.html"))
+    again = await ingest(settings, str(HTML / "creativecommons_about.html"))
     assert again.status == "completed" and again.result["duplicate"] is False
     assert again.result["source_id"] == sid
 
@@ -321,13 +322,16 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 @pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
 async def test_import_over_http(settings: Settings, http_server: str) -> None:
-    url = f"{http_server}/html/wikipedia_duck.html"
+    url = f"{http_server}/html/creativecommons_about.html"
     blocked = await ingest(settings, url)
     assert blocked.status == "failed" and "refusing to fetch" in (blocked.error or "")
     allowed = settings.model_copy(update={"fetch_allow_hosts": ["127.0.0.1"]})
     job = await ingest(allowed, url)
     assert job.status == "completed", job.error
-    assert job.result["kind"] == "webpage" and job.result["title"].startswith("Duck")
+    assert job.result["kind"] == "webpage" and "Creative Commons" in job.result["title"]
+    async with db.session(allowed) as s:
+        src = await library.get_source(s, job.result["source_id"])
+    assert src.url and src.url.startswith("https://creativecommons.org")  # the page's canonical
     missing = await ingest(allowed, f"{http_server}/html/nope.html")
     assert missing.status == "failed" and "404" in (missing.error or "")
     c = await counts(allowed)

@@ -92,8 +92,8 @@ def test_voice_distinctness() -> None:
 def test_extraction_scores() -> None:
     assert title_exact("S2ORC:  The Corpus", "S2ORC: The Corpus") == 1.0
     assert title_exact("Duck - Wikipedia", "Duck") == 0.0
-    want = ["1  Introduction", "2.1 Processing PDFs", "3 Data"]
-    assert heading_recall(["1 Introduction", "2.1 Processing PDFs"], want) == pytest.approx(2 / 3)
+    heads = ["1  Introduction", "2.1 Processing PDFs", "3 Data"]
+    assert heading_recall(["1 Introduction", "2.1 Processing PDFs"], heads) == pytest.approx(2 / 3)
     assert heading_recall([], []) == 1.0
     assert reference_count_error(50, 56) == pytest.approx(6 / 56)
     assert reference_count_error(0, 0) == 0.0
