@@ -107,7 +107,8 @@ def run_transcript(ctx: dict[str, Any]) -> list[Case]:
         heard = transcribe(repo_path(item["file"]), settings=ctx["settings"], language="en")
         ref = repo_path(item["transcript"]).read_text(encoding="utf-8")
         out.append(case("transcript", Path(item["file"]).name,
-                        {"wer": metrics.transcript_wer(ref, heard.text)}, heard=heard.text))
+                        {"wer": metrics.transcript_wer(ref, heard.text)}, heard=heard.text,
+                        report_only=bool(item.get("report_only"))))
     return out
 
 
@@ -263,7 +264,11 @@ async def run_suites(name: str, home: Path) -> dict[str, Any]:
 
 def gate(report: dict[str, Any], thresholds: dict[str, Any],
          baseline: dict[str, Any] | None) -> list[str]:
-    """Every regression: an errored case, a metric past its bar, or worse than the baseline."""
+    """Every regression: an errored case, a metric past its bar, or worse than the baseline.
+
+    Cases marked `report_only` (a known limitation, kept to be seen) skip the bars but are
+    still held to the baseline.
+    """
     base = {(c["suite"], c["case"]): c["metrics"] for c in (baseline or {}).get("cases", [])}
     problems = []
     for c in report["cases"]:
@@ -275,9 +280,10 @@ def gate(report: dict[str, Any], thresholds: dict[str, Any],
             value = c["metrics"].get(metric)
             if value is None:
                 continue
-            if "min" in rule and value < rule["min"]:
+            bars = not c.get("details", {}).get("report_only")
+            if bars and "min" in rule and value < rule["min"]:
                 problems.append(f"{where}: {metric} {value:.4g} below {rule['min']}")
-            if "max" in rule and value > rule["max"]:
+            if bars and "max" in rule and value > rule["max"]:
                 problems.append(f"{where}: {metric} {value:.4g} above {rule['max']}")
             was = base.get((c["suite"], c["case"]), {}).get(metric)
             if was is None:

@@ -21,11 +21,12 @@ class GraphSpec:
 
 
 def _builtin() -> dict[str, GraphSpec]:
-    from graphs import ingest, podcast
+    from graphs import ingest, podcast, video
 
     return {
         "ingest": GraphSpec("ingest", ingest.build_graph, ingest.STAGES, "import a source"),
         "podcast": podcast.SPEC,
+        "video": video.SPEC,
     }
 
 

@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = None
     llm_model: str | None = None
     elevenlabs_api_key: SecretStr | None = None
+    kling_api_key: SecretStr | None = None  # cloud video clips (tools.video_backends)
+    veo_api_key: SecretStr | None = None
+    runway_api_key: SecretStr | None = None
+    synthesia_api_key: SecretStr | None = None
     voices_dir: Path | None = None  # extra Piper voices (*.onnx + *.onnx.json); default HOME/voices
     whisper_model: Path | None = None  # a local CTranslate2 Whisper model folder
     tts_workers: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1))

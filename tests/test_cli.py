@@ -59,11 +59,10 @@ def test_cli_round_trip(cli: Cli, tmp_path: Path) -> None:
     assert "no such file" in missing["error"] and "empty" in bad["error"]
     sid, job_id = good["source_id"], good["job_id"]
 
-    srcs, show, search, jobs, job, plain = cli.many(
+    srcs, show, search, jobs, job = cli.many(
         ("sources", "--json"), ("show", sid, "--json"),
         ("search", "swimming in the lake", "--limit", "3", "--json"), ("jobs", "--json"),
-        ("job", job_id, "--trace", "--json"),
-        ("import", "http://127.0.0.1:9/paper.pdf"))
+        ("job", job_id, "--trace", "--json"))
     for proc in (srcs, show, search, jobs, job):
         assert proc.returncode == 0, proc.stderr
     listed = lines(srcs)
@@ -84,13 +83,13 @@ def test_cli_round_trip(cli: Cli, tmp_path: Path) -> None:
     assert detail["result"]["source_id"] == sid
     assert [s["node"] for s in detail["trace"] if s["node"] != "__start__"] == [
         "fetch", "detect", "extract", "chunk", "embed", "store", "provenance", "finish"]
+    gone, plain = cli.many(("delete", sid, "--hard", "--json"),
+                           ("import", "http://127.0.0.1:9/paper.pdf"))
+    assert gone.returncode == 0, gone.stderr
+    assert lines(gone)[0]["deleted"] == "hard"
     # a blocked URL: non-zero exit and the reason on one line
     assert plain.returncode == 1
     assert "refusing to fetch" in plain.stderr and "Traceback" not in plain.stderr
-
-    gone = cli("delete", sid, "--hard", "--json")
-    assert gone.returncode == 0, gone.stderr
-    assert lines(gone)[0]["deleted"] == "hard"
     after, show_gone, job_missing = cli.many(("sources", "--json"), ("show", sid),
                                              ("job", "no-such-job"))
     assert after.returncode == 0 and lines(after) == []

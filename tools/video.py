@@ -58,8 +58,8 @@ class Style:
     captions: str = "burn"  # burn | srt | none
     watermark: str | None = None
     logo: str | None = None  # path to a PNG
-    crf: int = 23
-    preset: str = "veryfast"
+    crf: int = 21
+    preset: str = "ultrafast"  # scenes are mostly still: speed matters more than size
 
     @property
     def portrait(self) -> bool:
@@ -229,7 +229,7 @@ def _safe_area(style: Style) -> tuple[int, int, int, int]:
     """(left, top, right, bottom) of the area above the caption band."""
     u = style.u
     margin = int(90 * u)
-    bottom = style.height - int((300 if style.portrait else 190) * u)
+    bottom = style.height - int((500 if style.portrait else 190) * u)
     top = int((220 if style.portrait else 80) * u)
     return margin, top, style.width - margin, bottom
 
@@ -523,7 +523,7 @@ def render_scene(scene: SceneSpec, style: Style, prev_last: Path | None, out: Pa
         if xfade:
             cmd += ["-loop", "1", "-framerate", str(FPS), "-t", f"{XFADE_S}", "-i", str(prev_last)]
         cmd += ["-f", "concat", "-safe", "0", "-i", str(t / "list.ffconcat")]
-        norm = f"fps={FPS},scale={style.width}:{style.height},format=yuv420p,settb=AVTB"
+        norm = f"scale={style.width}:{style.height},format=yuv420p,fps={FPS},settb=AVTB"
         if xfade:
             graph = (f"[0:v]{norm}[a];[1:v]{norm},setpts=PTS-STARTPTS[b];"
                      f"[a][b]xfade=transition={scene.transition}:duration={XFADE_S}:offset=0[v]")
