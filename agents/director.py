@@ -63,8 +63,12 @@ class Scene(BaseModel):
     generate: dict[str, Any] | None = None  # a request for a cloud backend clip
 
 
+def _who(p: Passage) -> str:
+    return short_authors(p.source_authors).replace(" and colleagues", " et al.")
+
+
 def reference(p: Passage) -> str:
-    who = short_authors(p.source_authors).replace(" and colleagues", " et al.")
+    who = _who(p)
     parts = [p.source_title]
     tail = ", ".join(x for x in [who, p.source_year or "", f"p. {p.page}" if p.page else ""] if x)
     return parts[0] + (f" \u2014 {tail}" if tail else "")
@@ -83,14 +87,15 @@ def figure_for(p: Passage, figures: list[FigureInfo], used: set[str]) -> FigureI
 
 def chart_of(text: str) -> dict[str, Any] | None:
     """Bars for a passage that states several comparable quantities, else None."""
-    found = []
+    found: list[tuple[str, float, str]] = []
+    units = set()
     for num, unit, label in _NUMBER.findall(text):
         value = float(num.replace(",", ""))
         if not unit and 1900 <= value <= 2100:
             continue  # a year
-        found.append((label, value, f"{num}{' ' + unit if unit in ('million', 'billion') else unit}"))
-    units = {t[2][len(str(t[2]).split()[0]):] for t in found}
-    if len(found) < 2 or len(found) > 6 or len(units) > 2:
+        units.add(unit)
+        found.append((label, value, f"{num} {unit}" if len(unit) > 1 else f"{num}{unit}"))
+    if len(found) < 2 or len(found) > 6 or len(units) > 1:
         return None
     return {"labels": [f[0] for f in found], "values": [f[1] for f in found],
             "texts": [f[2] for f in found]}
@@ -131,10 +136,11 @@ def plan(lines: list[Line], passages: list[Passage], figures: list[FigureInfo], 
         cited = [by_chunk[c] for c in line.citations if c in by_chunk]
         head = cited[0] if cited else None
         fig = None
+        visual: dict[str, Any]
         if line.kind == "intro":
             kind = "title"
             subtitle = " \u00b7 ".join(
-                f"{p.source_title.split(':')[0]} ({short_authors(p.source_authors)}"
+                f"{p.source_title.split(':')[0]} ({_who(p)}"
                 f"{', ' + p.source_year if p.source_year else ''})" for p in firsts.values())
             visual = {"kind": "title", "title": title, "subtitle": subtitle,
                       "kicker": "Explainer" if style == "explainer" else "Short"}

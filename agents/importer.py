@@ -229,7 +229,7 @@ def chunk_id(source_id: str, seq: int) -> str:
 
 
 async def store(state: IngestState, config: RunnableConfig) -> IngestState:
-    """Promote staged files, write vectors, then the source + chunks + figures in one transaction."""
+    """Promote staged files, write vectors, then source + chunks + figures in one transaction."""
     from tools.licences import LICENCES
 
     settings = settings_for(config)

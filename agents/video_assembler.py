@@ -190,7 +190,8 @@ async def _record(settings: Settings, *, aid: str, job_id: str, owner: str, titl
                               "prompt_hashes": writer.get("prompt_hashes", {})})
         await edges.add_edge(s, ("artifact", aid), "NARRATED_BY", ("voice", host.voice_id),
                              {"host": host.name, "role": host.role})
-        for backend in sorted({sc.visual.get("backend") for sc in scenes} - {None}):
+        for backend in sorted({str(sc.visual["backend"]) for sc in scenes
+                               if sc.visual.get("backend")}):
             await edges.add_edge(s, ("artifact", aid), "GENERATED_BY", ("model", str(backend)),
                                  {"kind": "video clips"})
         await edges.add_edge(s, ("artifact", aid), "CREATED_BY", ("owner", owner),

@@ -1,19 +1,34 @@
 """The offline support judge (lexical + embedding, as in the grounding check) and its calibration.
 
 `judge_support` scores a claim against the passages it cites with the same blend the podcast
-graph's grounding check uses; `calibrate` picks the threshold that best separates hand-labelled
-supported from unsupported pairs (evals/datasets/support_pairs.yaml).
+graph's grounding check uses, then caps it by the claim's weakest clause: a true sentence with
+an invented clause appended ("..., which NASA funded in 1969") keeps most of its words
+supported, but that clause has none. `calibrate` picks the threshold that best separates
+hand-labelled supported from unsupported pairs (evals/datasets/support_pairs.yaml).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from agents.grounding import LEXICAL_WEIGHT, lexical_support
+from agents.grounding import LEXICAL_WEIGHT, content_words, lexical_support
 from tools.embed import embed
+
+CLAUSE_FLOOR = 0.4  # the cap when a clause has none of its content words in the passages
+_CLAUSE = re.compile(r",\s+(?=(?:which|who|and|but|mostly|because|while|although|so)\b)"
+                     r"|;\s+|\s+[-\u2013\u2014]\s+")
+
+
+def weakest_clause(claim: str, evidence: str) -> float:
+    """Lexical support of the claim's least supported clause (1.0 for a single clause)."""
+    parts = [c for c in _CLAUSE.split(claim) if len(content_words(c)) >= 3]
+    if len(parts) < 2:
+        return 1.0
+    return min(lexical_support(c, evidence) for c in parts)
 
 
 def judge_support(claim: str, passages: Sequence[str]) -> float:
@@ -35,9 +50,12 @@ def judge_many(items: Sequence[tuple[str, Sequence[str]]]) -> list[float]:
         if not passages:
             scores.append(0.0)
             continue
-        lex = lexical_support(claim, "\n".join(passages))
+        evidence = "\n".join(passages)
+        lex = lexical_support(claim, evidence)
         cos = max(0.0, float(np.max(passage_vecs @ claim_vec)))
-        scores.append(round(LEXICAL_WEIGHT * lex + (1 - LEXICAL_WEIGHT) * cos, 4))
+        blend = LEXICAL_WEIGHT * lex + (1 - LEXICAL_WEIGHT) * cos
+        cap = CLAUSE_FLOOR + (1 - CLAUSE_FLOOR) * weakest_clause(claim, evidence)
+        scores.append(round(min(blend, cap), 4))
     return scores
 
 

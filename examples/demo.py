@@ -26,8 +26,8 @@ def main() -> None:
     for f in files:
         args += ["--from", f]
     step("a 3-minute podcast, every line traced to its source paragraph", *args)
-    print(f"\nYour podcast: {out}\nIts script (with citations) and chapters are listed by "
-          f"`librarian jobs` / `librarian job JOB_ID`.")
+    print(f"\nYour podcast: {out}\nIts script, every line with its sources: "
+          f"{out.with_suffix('.md')}\nProvenance: .venv/bin/librarian provenance ARTIFACT_ID --tree")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from typing import Any, TypedDict
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
 
-from agents import director, grounding, narrator, researcher, scriptwriter
+from agents import director, narrator, researcher, scriptwriter
 from agents.context import job_id, report, settings_for
 from agents.script import Brief, Host, Line, Passage, WriterInput, WriterOutput, estimate_seconds
 from agents.scriptwriter import by_line, group_sources, spoken_title

@@ -48,6 +48,7 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
             return await coro
         finally:
             await db.dispose()
+            vectors.close()
             vectors.close()  # local Qdrant: release the folder lock before interpreter exit
 
     try:
@@ -197,7 +198,8 @@ def show(source_id: str, as_json: JsonOpt = False) -> None:
     out.print(f"[bold]{info['title']}[/bold]  ({info['kind']}, {info['source_id']})")
     if info["authors"]:
         out.print("by " + ", ".join(info["authors"]))
-    out.print(f"pages={info['pages']} chunks={info['chunks']} licence={info['licence'] or 'unknown'}")
+    licence = info["licence"] or "unknown"
+    out.print(f"pages={info['pages']} chunks={info['chunks']} licence={licence}")
     if info["abstract"]:
         out.print(f"\n[bold]Abstract[/bold]\n{info['abstract']}")
     out.print("\n[bold]Sections[/bold]")
@@ -296,7 +298,8 @@ def jobs(
 @app.command()
 def job(
     job_id: str,
-    show_trace: Annotated[bool, typer.Option("--trace", help="Node by node from checkpoints.")] = False,
+    show_trace: Annotated[bool, typer.Option("--trace", help="Node by node, from checkpoints.")] = (
+        False),
     as_json: JsonOpt = False,
 ) -> None:
     """Show a job: status, stage, progress, error, result (and its trace)."""
@@ -388,7 +391,10 @@ def make_podcast(
         if job.status == "completed":
             files = job.result["files"]
             path = await export_file(cfg, files["audio"], out_file)
-        return job, {"path": str(path) if path else None}
+            script = await export_file(
+                cfg, files["script_md"], out_file.with_suffix(".md") if out_file else None)
+            return job, {"path": str(path), "script": str(script)}
+        return job, {"path": None, "script": None}
 
     job, extra = run(_go())
     if job.status != "completed":
@@ -396,6 +402,7 @@ def make_podcast(
         raise typer.Exit(1)
     r = job.result
     row = {"artifact_id": r["artifact_id"], "job_id": job.id, "path": extra["path"],
+           "script": extra["script"],
            "duration_s": r["duration_s"], "requested_s": r["requested_s"], "lines": r["lines"],
            "attributed_lines": r["attributed_lines"], "mean_support": r["mean_support"],
            "writer": r["writer"], "files": r["files"], "notes": r["notes"]}
@@ -405,7 +412,8 @@ def make_podcast(
     out.print(f"[green]podcast ready[/green]: {row['path']}\n  artifact_id={row['artifact_id']} "
               f"job_id={job.id}\n  duration {row['duration_s']:.1f}s (asked "
               f"{row['requested_s']:.0f}s), {row['lines']} lines, {row['attributed_lines']} "
-              f"with citations, mean support {row['mean_support']:.2f}, writer={row['writer']}")
+              f"with citations, mean support {row['mean_support']:.2f}, writer={row['writer']}"
+              f"\n  script with citations: {extra['script']}")
     for note in row["notes"]:
         out.print(f"  [yellow]note:[/yellow] {note}")
 
@@ -597,3 +605,4 @@ from server.cli_eval import eval_command  # noqa: E402  (the `eval` command)
 
 app.command("eval")(eval_command)
 from server import cli_chat  # noqa: E402,F401  (registers ask and chat)
+from server import cli_video  # noqa: E402,F401  (registers make video)

@@ -123,11 +123,13 @@ class LocalObjects(ObjectStore):
             parent = parent.parent
 
     async def list(self, prefix: str) -> list[str]:
-        base = self.root
+        # walk only the prefix's folder, not the whole store (jobs list their staging/ often)
+        folder = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
+        base = self.path(folder) if folder else self.root
         out = []
-        for p in base.rglob("*"):
+        for p in base.rglob("*") if base.is_dir() else ():
             if p.is_file() and not p.name.startswith(".tmp-"):
-                key = p.relative_to(base).as_posix()
+                key = p.relative_to(self.root).as_posix()
                 if key.startswith(prefix):
                     out.append(key)
         return sorted(out)

@@ -129,7 +129,8 @@ async def fetch(settings: Settings, ids: list[str]) -> dict[str, list[float]]:
                 recs = c.retrieve(COLLECTION, ids[start:start + 256], with_vectors=True)
                 for r in recs:
                     vec = r.vector
-                out[str(r.id)] = [float(x) for x in vec] if isinstance(vec, list) else []  # type: ignore[arg-type]
+                    out[str(r.id)] = ([float(x) for x in vec]  # type: ignore[arg-type]
+                                      if isinstance(vec, list) else [])
         return out
 
     return await asyncio.to_thread(_do)

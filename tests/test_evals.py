@@ -181,3 +181,12 @@ def test_report_only_cases_skip_the_bars_but_not_the_baseline() -> None:
     assert run.gate(now, rules, None) == []
     was = {"cases": [{"suite": "transcript", "case": "stereo", "metrics": {"wer": 0.5}}]}
     assert run.gate(now, rules, was)
+
+
+def test_an_invented_clause_caps_the_support() -> None:
+    passage = ("VESPA is written in python and Perl and is designed to run within a UNIX "
+               "environment.")
+    true = judge_support("VESPA is written in python and Perl and runs within UNIX.", [passage])
+    padded = judge_support("VESPA is written in python and Perl and runs within UNIX, and it "
+                           "won the Turing Award last year.", [passage])
+    assert true > 0.8 and padded <= 0.4

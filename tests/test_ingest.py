@@ -336,3 +336,28 @@ async def test_import_over_http(settings: Settings, http_server: str) -> None:
     assert missing.status == "failed" and "404" in (missing.error or "")
     c = await counts(allowed)
     assert c["sources"] == 1 and not [k for k in c["objects"] if k.startswith("staging/")]
+
+
+# --- chunk spans (regressions) --------------------------------------------------------------------
+
+def test_chunk_spans_are_exact_slices_of_the_full_text() -> None:
+    from tools.chunking import MAX_WORDS, chunk_document, full_text
+    from tools.document import Block, Document
+
+    long_para = "\n".join(f"Sentence number {i} has a few words in it." for i in range(80))
+    assert len(long_para.split()) > MAX_WORDS
+    doc = Document(kind="paper", title="T", blocks=[
+        Block("Intro", kind="heading", heading_path=[]),
+        Block("A short first paragraph.", page=1, heading_path=["Intro"]),
+        Block("*Footnote between the two.", kind="footnote", page=1, heading_path=["Intro"]),
+        Block("A short second paragraph.", page=1, heading_path=["Intro"]),
+        Block("Third, right after the second.", page=2, heading_path=["Intro"]),
+        Block(long_para, page=2, heading_path=["Intro"]),
+    ])
+    text = full_text(doc)
+    drafts = chunk_document(doc)
+    assert len(drafts) >= 4
+    for d in drafts:
+        assert text[d.char_start:d.char_end] == d.text, d
+    assert "Footnote" not in " ".join(d.text for d in drafts)
+    assert any("second paragraph.\n\nThird" in d.text for d in drafts)  # adjacent ones merge

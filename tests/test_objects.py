@@ -55,6 +55,9 @@ async def test_list_delete_prefix_and_copy(store: ObjectStore) -> None:
     assert await store.list("sources/") == ["sources/a/figures/000.png", "sources/a/text.txt",
                                             "sources/ab/text.txt"]
     assert await store.list("nothing/") == []
+    assert await store.list("sources/a") == ["sources/a/figures/000.png", "sources/a/text.txt",
+                                             "sources/ab/text.txt"]  # a prefix, not a folder
+    assert len(await store.list("")) == 4
     await store.copy("staging/job/original", "sources/ab/original.pdf")
     assert await store.get("sources/ab/original.pdf") == b"staging/job/original"
     assert await store.exists("staging/job/original")
@@ -95,9 +98,12 @@ async def test_local_store_stays_inside_its_root(tmp_path: Path) -> None:
     assert not (tmp_path / "x").exists()
 
 
-def test_settings_choose_the_store(tmp_path: Path, s3_server: dict[str, str]) -> None:
+def test_settings_choose_the_store(tmp_path: Path, s3_server: dict[str, str],
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
     from storage.settings import load_settings
+    from tests.conftest import clean_env
 
+    clean_env(monkeypatch)
     local = objects(load_settings(home=tmp_path / "h", _env_file=None))
     assert isinstance(local, LocalObjects) and local.root == tmp_path / "h" / "objects"
     s3 = objects(load_settings(home=tmp_path / "h", s3_url=s3_server["url"],

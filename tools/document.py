@@ -8,7 +8,7 @@ from typing import Any
 
 @dataclass
 class Block:
-    """A unit of text in reading order: a paragraph, heading, caption, list item or transcript piece."""
+    """A unit of text in reading order: paragraph, heading, caption, list item, transcript piece."""
 
     text: str
     kind: str = "paragraph"  # paragraph | heading | caption | list | code | quote | transcript

@@ -1,4 +1,4 @@
-"""Local video rendering: cards drawn with Pillow, scenes encoded by the ffmpeg imageio-ffmpeg ships.
+"""Local video rendering: Pillow draws the cards, the ffmpeg of imageio-ffmpeg encodes them.
 
 A scene is a few still images (a card with each caption burned in, or the steps of a typing
 animation) shown for whole frames, preceded by an ffmpeg `xfade` from the previous scene's last
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -237,7 +236,7 @@ def _safe_area(style: Style) -> tuple[int, int, int, int]:
 def draw_card(visual: dict[str, Any], style: Style, typed: int | None = None,
               cursor: bool = False) -> Any:
     """The scene's picture without captions. `typed`: characters shown of a terminal scene."""
-    from PIL import Image, ImageDraw
+    from PIL import ImageDraw
 
     w, h, u = style.width, style.height, style.u
     img = _background(w, h).copy()
@@ -567,9 +566,9 @@ def render_clip_scene(scene: SceneSpec, style: Style, out: Path) -> Path:
                 *_video_args(style), "-an", str(tmp_out)]
         _run(cmd, f"render clip scene {scene.seq}")
         frame = out.with_suffix(".last.png")
+        out.parent.mkdir(parents=True, exist_ok=True)
         _run([ffmpeg(), "-hide_banner", "-loglevel", "error", "-y", "-sseof", "-0.2", "-i",
               str(tmp_out), "-frames:v", "1", str(frame)], "grab the last frame")
-        out.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(tmp_out), out)
     return out
 

@@ -1,4 +1,4 @@
-"""Cloud video backends (Kling, Veo, Runway, Synthesia) behind one interface: submit, poll, download.
+"""Cloud video clips from Kling, Veo, Runway or Synthesia behind one interface: submit, poll, fetch.
 
 Keys come from the environment (`LIBRARIAN_KLING_API_KEY`, `..._VEO_API_KEY`,
 `..._RUNWAY_API_KEY`, `..._SYNTHESIA_API_KEY`). `route` picks a backend by the rule of the design
