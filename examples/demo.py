@@ -27,7 +27,7 @@ def main() -> None:
         args += ["--from", f]
     step("a 3-minute podcast, every line traced to its source paragraph", *args)
     print(f"\nYour podcast: {out}\nIts script, every line with its sources: "
-          f"{out.with_suffix('.md')}\nProvenance: .venv/bin/librarian provenance ARTIFACT_ID --tree")
+          f"{out.with_suffix('.md')}\nProvenance: librarian provenance ARTIFACT_ID --tree")
 
 
 if __name__ == "__main__":

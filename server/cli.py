@@ -600,9 +600,8 @@ def _remote_import(cfg: Settings, inputs: list[str], kind: str | None, priority:
         raise typer.Exit(1)
 
 
-from server import cli_provenance  # noqa: E402,F401  (registers provenance commands)
-from server.cli_eval import eval_command  # noqa: E402  (the `eval` command)
+# Command groups kept in their own modules register themselves on `app` / `make_app`.
+from server import cli_chat, cli_provenance, cli_video  # noqa: E402,F401
+from server.cli_eval import eval_command  # noqa: E402
 
 app.command("eval")(eval_command)
-from server import cli_chat  # noqa: E402,F401  (registers ask and chat)
-from server import cli_video  # noqa: E402,F401  (registers make video)
