@@ -322,7 +322,8 @@ def markdown(report: dict[str, Any], problems: list[str]) -> str:
         for c in rows:
             cells = [fmt(c["metrics"].get(m)) for m in cols] if not c.get("error") else \
                     [f"error: {c['error'][:80]}"] + [""] * (len(cols) - 1)
-            out.append(f"| {c['case']} | " + " | ".join(cells) + " |")
+            note = " (report only)" if c.get("details", {}).get("report_only") else ""
+            out.append(f"| {c['case']}{note} | " + " | ".join(cells) + " |")
         values = {m: [c["metrics"][m] for c in rows if c["metrics"].get(m) is not None]
                   for m in cols}
         if len(rows) > 1:

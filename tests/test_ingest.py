@@ -184,9 +184,9 @@ async def test_trace_comes_from_checkpoints(library5: tuple[Settings, dict[str, 
 
 # --- on both databases ---------------------------------------------------------------------------
 
+@pytest.mark.parametrize("settings", ["postgres"], indirect=True)  # SQLite: the five above
 async def test_paper_and_webpage_import(settings: Settings) -> None:
-    if not settings.is_postgres:
-        pytest.skip("the five-paper SQLite run above covers papers on SQLite")
+    assert settings.is_postgres
     name = "vespa_webb2017_peerjcs.pdf"
     job = await ingest(settings, str(PAPERS / name))
     assert job.status == "completed", job.error

@@ -621,7 +621,9 @@ def soundtrack(items: list[tuple[Path, float]], total_s: float, music: bool,
         brms = float(np.sqrt(np.mean(bed**2))) or 1.0
         bed = bed * (speech_rms * 10 ** (-MUSIC_BELOW_SPEECH_DB / 20) / brms)
         width = int(0.4 * AUDIO_RATE)
-        env = np.convolve(voiced, np.ones(width) / width, mode="same").clip(0, 1)
+        acc = np.concatenate([[0.0], np.cumsum(voiced, dtype=np.float64)])
+        lo = np.clip(np.arange(n) - width // 2, 0, n)
+        env = ((acc[np.clip(lo + width, 0, n)] - acc[lo]) / width).clip(0, 1)  # moving mean
         duck = 10 ** (-DUCK_DB / 20)
         mix += bed * (1 - env * (1 - duck))
         fade = min(n, int(1.5 * AUDIO_RATE))
