@@ -24,8 +24,9 @@ from tools.chunking import split_sentences
 from tools.video import DISCLOSURE, FPS
 
 LEAD_S = 0.25  # picture before the voice starts
-FIRST_LEAD_S = 0.8  # the title card shows a little longer before the first words
-END_HOLD_S = 1.8  # the end card stays after the last words
+FIRST_LEAD_S = 0.5  # the title card shows a little longer before the first words
+END_HOLD_S = 1.2  # the end card stays after the last words
+MAX_EXTRA_HOLD_S = 3.0  # the end card may stay this much longer to reach the requested length
 GENERATED_KINDS = {"title", "section"}  # scenes a cloud backend may replace with a clip
 
 _FIG_REF = re.compile(r"\b(Figure|Fig\.|Table)\s*(\d+)", re.I)
@@ -200,8 +201,10 @@ def ensure_figure(scenes: list[Scene], by_chunk: dict[str, Passage],
                         + (f", p. {f.page}" if f.page else "")}
 
 
-def timeline(speech_s: list[float], lines: list[Line]) -> list[dict[str, Any]]:
-    """Each scene's frames and where its narration starts, from the measured speech."""
+def timeline(speech_s: list[float], lines: list[Line],
+             target_s: float | None = None) -> list[dict[str, Any]]:
+    """Each scene's frames and where its narration starts, from the measured speech; a short
+    video holds its end card up to MAX_EXTRA_HOLD_S longer to come closer to `target_s`."""
     gaps = pauses(lines)
     out = []
     t = 0
@@ -212,4 +215,7 @@ def timeline(speech_s: list[float], lines: list[Line]) -> list[dict[str, Any]]:
         out.append({"start_s": t / FPS, "frames": frames, "speech_start_s": t / FPS + lead,
                     "speech_end_s": t / FPS + lead + speech})
         t += frames
+    if out and target_s is not None and t / FPS < target_s:
+        extra = math.floor(min(MAX_EXTRA_HOLD_S, target_s - t / FPS) * FPS)
+        out[-1]["frames"] += extra
     return out

@@ -60,7 +60,8 @@ async def generate_clips(settings: Settings, scenes: list[Scene], frames: list[i
 async def assemble_video(settings: Settings, *, job_id: str, owner: str, title: str,
                          host: Host, lines: list[Line], scenes: list[Scene],
                          audio: list[dict[str, Any]], passages: list[Passage],
-                         style: video.Style, music: bool, recipe: dict[str, Any],
+                         style: video.Style, music: bool, target_s: float,
+                         recipe: dict[str, Any],
                          version_of: str | None, writer: dict[str, Any],
                          on_progress: Callable[[int, int], None] | None = None,
                          ) -> dict[str, Any]:
@@ -69,7 +70,7 @@ async def assemble_video(settings: Settings, *, job_id: str, owner: str, title: 
     for item in audio:
         samples, rate = read_wav(Path(item["path"]))
         speech.append(len(samples) / rate)
-    times = timeline(speech, lines)
+    times = timeline(speech, lines, target_s)
     portrait = style.portrait
     notes: list[str] = []
     await fetch_figures(settings, scenes)

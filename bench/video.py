@@ -79,7 +79,8 @@ def main() -> None:
           f"TTS {spent['tts']:.1f} s, scene rendering {spent['render']:.1f} s")
     for a, b in zip(steps, steps[1:], strict=False):
         print(f"  {a['node']:<9} {_gap(a, b)}")
-    print(f"peak memory: {own:.0f} MB (python), {kids:.0f} MB (largest ffmpeg child)")
+    print(f"peak memory: {own:.0f} MB (this process: models, TTS, frames); children "
+          f"{kids:.0f} MB (getrusage counts the forked parent's pages in)")
 
 
 def _gap(a: dict[str, Any], b: dict[str, Any]) -> str:

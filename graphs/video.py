@@ -143,10 +143,14 @@ def for_video(lines: list[Line], passages: list[Passage], style: str) -> list[Li
     out = []
     for line in lines:
         if line.kind == "intro":
-            titles = names if style == "short" else "; ".join(by_line(p) for p in firsts)
-            line = line.model_copy(update={"text": f"Today we're looking at {what}: {titles}."})
+            text = (f"{what.capitalize()}: {names}." if style == "short" else
+                    f"Today we're looking at {what}: " + "; ".join(by_line(p) for p in firsts)
+                    + ".")
+            line = line.model_copy(update={"text": text})
         elif line.kind == "outro":
-            line = line.model_copy(update={"text": f"Everything you heard came from {names}."})
+            text = f"From {names}." if style == "short" else (
+                f"Everything you heard came from {names}.")
+            line = line.model_copy(update={"text": text})
         elif style == "short" and line.kind in {"transition", "question"}:
             continue
         out.append(line)
@@ -245,9 +249,9 @@ def measure(state: VideoState, lines: list[Line], audio: list[dict[str, Any]]) -
     for item in audio:
         samples, rate = read_wav(Path(item["path"]))
         speech.append(len(samples) / rate)
-    times = director.timeline(speech, lines)
-    total = sum(t["frames"] for t in times) / video.FPS
     requested = request(state)["seconds"]
+    times = director.timeline(speech, lines, requested)
+    total = sum(t["frames"] for t in times) / video.FPS
     n_words = sum(len(line.text.split()) for line in lines)
     speaker = lines[0].speaker
     return {"total_s": round(total, 3), "requested_s": requested,
@@ -306,6 +310,7 @@ async def assemble(state: VideoState, config: RunnableConfig) -> VideoState:
                                title=title_of(state, passages), host=host, lines=lines,
                                scenes=scenes, audio=state["audio"], passages=passages,
                                style=style, music=state.get("music", True),
+                               target_s=req["seconds"],
                                recipe=recipe_of(state, writer),
                                version_of=state.get("version_of"), writer=writer,
                                on_progress=progress)

@@ -192,7 +192,7 @@ def test_resume_after_crash_in_rendering(home: Settings, source_ids: list[str],
     assert done.status == "completed", done.error
     assert first == [0, 1] and not set(first) & set(second)
     assert sorted(first + second) == list(range(done.result["scenes"]))
-    assert steps.count("narrate") == 1 and steps.count("direct") == 1
+    assert steps.count("resolve") == 1 and steps.count("research") == 1  # not re-run
 
 
 def test_bad_requests_are_refused() -> None:
