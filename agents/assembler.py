@@ -17,6 +17,7 @@ from storage.models import Artifact, Segment
 from storage.objects import objects
 from storage.settings import Settings
 from tools.audio import AudioMeta, LineAudio, assemble
+from tools.chunking import split_sentences
 
 NAMESPACE = uuid.UUID("0f7c2b0e-3a55-4e0a-9d6b-41a0d8f3c7aa")
 PAUSE_SAME = 0.3
@@ -79,6 +80,16 @@ def script_markdown(title: str, hosts: list[Host], lines: list[Line], times: lis
         out.append("")
     out += ["## Sources", ""] + [f"- {c}" for c in credits(list(passages.values()))]
     return "\n".join(out) + "\n"
+
+
+def quoted_span(quote: str, chunk_text: str) -> str:
+    """The part of a line's quote that this chunk holds (a line may quote several chunks)."""
+    text = " ".join(chunk_text.split())
+    if not quote:
+        return ""
+    if quote in text:
+        return quote
+    return " ".join(q for q in split_sentences(quote) if q in text)
 
 
 def artifact_id_for(job_id: str) -> str:
@@ -192,8 +203,7 @@ async def _record(settings: Settings, *, aid: str, job_id: str, owner: str, titl
         for line, sid in zip(lines, seg_ids, strict=True):
             for cid in line.citations:
                 p = by_chunk.get(cid)
-                quote = line.quote if line.quote and p and line.quote in " ".join(
-                    p.text.split()) else ""
+                quote = quoted_span(line.quote, p.text) if p else ""
                 await edges.add_edge(s, ("segment", sid), "DERIVED_FROM", ("chunk", cid),
                                      {"quote": quote, "support": line.support,
                                       "source_id": p.source_id if p else None})

@@ -111,7 +111,7 @@ def theme_of(section: str) -> str:
 
 
 QUESTIONS: list[tuple[re.Pattern[str], list[str]]] = [
-    (re.compile(r"abstract|overview", re.I), ["So what is this work about?",
+    (re.compile(r"abstract|overview", re.I), ["So what's this work about?",
                                                "What's the big idea here?"]),
     (re.compile(r"introduction|motivation", re.I), ["What problem are they tackling?",
                                                      "Why does this matter?"]),
@@ -195,6 +195,7 @@ def build_script(inp: WriterInput, budget_words: int) -> list[Line]:
     style = inp.brief.style
     sources = group_sources(inp.passages)
     lines: list[Line] = []
+    asked: set[str] = set()  # no question twice in an episode
 
     def add(speaker: str, kind: str, text: str, cites: list[Passage], quote: str = "",
             section: str = "") -> None:
@@ -212,7 +213,9 @@ def build_script(inp: WriterInput, budget_words: int) -> list[Line]:
         names = ", ".join(others[:-1]) + (" and " if len(others) > 1 else "") + others[-1]
         welcome = (f"Welcome to {SHOW_NAME}. I'm {anchor}, here with {names}, and today we're "
                    f"looking at {what}: ")
-    add(anchor, "intro", welcome + titles + ".", firsts, section="Introduction")
+    # with several papers each is introduced at its turn; the intro only counts them
+    intro = welcome + titles + "." if len(firsts) == 1 else welcome.rstrip(": ") + "."
+    add(anchor, "intro", intro, firsts, section="Introduction")
 
     per_source = max(12, budget_words // max(1, len(sources)))
     turn = 0
@@ -230,7 +233,6 @@ def build_script(inp: WriterInput, budget_words: int) -> list[Line]:
         chapter = head.source_title
         opener = "Let's start with" if si == 0 else ("Next up:" if si % 2 else "Now let's turn to")
         intro_line = f"{opener} {by_line(head)}."
-        asked: set[str] = set()
         themes: list[tuple[str, list[Candidate]]] = []
         for cand in chosen:
             theme = theme_of(cand.passage.section)

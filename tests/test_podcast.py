@@ -12,11 +12,12 @@ import pytest
 from agents.assembler import probe_duration
 from evals.metrics import median_f0, wer
 from server import runner
-from storage import artifacts, db, library, vectors
+from storage import artifacts, db, edges, library, vectors
 from storage.objects import LocalObjects, objects
 from storage.settings import Settings, load_settings
 from tests.conftest import PAPERS
 from tools import tts
+from tools.chunking import split_sentences
 from tools.transcribe import transcribe
 
 PAPER_FILES = [PAPERS / "s2orc_lo2020_acl.pdf", PAPERS / "papermage_lo2023_emnlp_demo.pdf",
@@ -67,13 +68,19 @@ def test_every_line_cites_chunks_of_the_papers(home: Settings, episode: dict[str
             chunks = await library.get_chunks(s, sorted(cited))
             sources = {c.source_id for c in chunks.values()}
             titles = {(await library.get_source(s, sid)).title for sid in sources}
+            derived = await edges.edges_from(s, "segment", [seg.id for seg in segs],
+                                             "DERIVED_FROM")
         assert segs and all(seg.meta["citations"] for seg in segs)
         assert cited == set(chunks)  # every citation resolves to a stored chunk
         assert len(sources) == 3, titles  # every paper is covered
         for seg in segs:
-            if seg.kind == "content" and seg.meta["quote"]:
-                texts = [" ".join(chunks[c].text.split()) for c in seg.meta["citations"]]
-                assert any(part in " ".join(texts) for part in seg.meta["quote"].split("  "))
+            if seg.kind == "content":  # its quote is made of exact sentences of its chunks
+                texts = " ".join(" ".join(chunks[c].text.split()) for c in seg.meta["citations"])
+                assert seg.meta["quote"] and all(
+                    q in texts for q in split_sentences(seg.meta["quote"]))
+        spans = [e for e in derived if e.props["quote"]]
+        assert spans and all(" ".join(e.props["quote"].split()) in " ".join(
+            chunks[e.dst_id].text.split()) for e in spans)
         await db.dispose()
 
     run(check())
