@@ -33,6 +33,12 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/podcast.py
+	$(BIN)/python bench/transcribe.py
+	$(BIN)/python bench/video.py
+	$(BIN)/python bench/api.py
+
+eval: $(STAMP)
+	$(BIN)/librarian eval --suite full
 
 serve: $(STAMP)
 	$(BIN)/librarian serve

@@ -13,11 +13,19 @@ from collections.abc import Iterable, Mapping, Sequence, Set
 import numpy as np
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
+# contractions are spelled out on both sides, as Whisper's own English normaliser does
+_CONTRACTIONS = [(re.compile(p), r) for p, r in [
+    (r"\bcan't\b", "can not"), (r"\bwon't\b", "will not"), (r"n't\b", " not"),
+    (r"'re\b", " are"), (r"'ve\b", " have"), (r"'ll\b", " will"), (r"'d\b", " would"),
+    (r"'m\b", " am"), (r"\blet's\b", "let us"),
+    (r"\b(it|that|there|what|here|who|he|she)'s\b", r"\1 is")]]
 
 
 def normalise_words(text: str) -> list[str]:
     """Lowercase words with punctuation removed ("Don't, stop!" -> ["don't", "stop"])."""
     text = text.lower().replace("\u2019", "'").replace("-", " ")
+    for pattern, repl in _CONTRACTIONS:
+        text = pattern.sub(repl, text)
     return _WORD.findall(text)
 
 

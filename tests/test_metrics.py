@@ -23,8 +23,10 @@ from evals.metrics import (
 
 
 def test_normalise_words() -> None:
-    assert normalise_words("Don't STOP, now! (well-known)") == ["don't", "stop", "now", "well",
-                                                               "known"]
+    assert normalise_words("Don't STOP, now! (well-known)") == ["do", "not", "stop", "now",
+                                                               "well", "known"]
+    assert normalise_words("They're here; let's see what's new") == [
+        "they", "are", "here", "let", "us", "see", "what", "is", "new"]
     assert normalise_words("  ...  ") == []
 
 

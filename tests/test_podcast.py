@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,7 @@ async def make(settings: Settings, **params: Any) -> Any:
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     settings = load_settings(home=tmp_path_factory.mktemp("podcast-home"))
     yield settings
     vectors.close(settings)
