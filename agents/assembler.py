@@ -25,8 +25,22 @@ PAUSE_CHANGE = 0.45
 PAUSE_SECTION = 0.9
 
 
-def pauses(lines: list[Line]) -> list[float]:
-    """Natural silences: short within a speaker, longer at a hand-off, longest between segments."""
+PAUSE_MIN, PAUSE_MAX = 0.2, 1.6
+
+
+def pauses(lines: list[Line], stretch: float = 0.0) -> list[float]:
+    """Natural silences: short within a speaker, longer at a hand-off, longest between segments.
+
+    `stretch` (seconds, may be negative) is added to every pause within natural bounds: it closes
+    the last few seconds between the spoken length and the requested one.
+    """
+    base = _pauses(lines)
+    if not stretch:
+        return base
+    return [min(PAUSE_MAX, max(PAUSE_MIN, p + stretch)) for p in base]
+
+
+def _pauses(lines: list[Line]) -> list[float]:
     out = []
     for i, line in enumerate(lines):
         nxt = lines[i + 1] if i + 1 < len(lines) else None
@@ -120,7 +134,7 @@ async def assemble_podcast(settings: Settings, *, job_id: str, owner: str, title
                            hosts: list[Host], lines: list[Line], audio: list[dict[str, Any]],
                            passages: list[Passage], recipe: dict[str, Any], wav: bool,
                            music: bool, version_of: str | None,
-                           writer: dict[str, Any]) -> dict[str, Any]:
+                           writer: dict[str, Any], pause_stretch: float = 0.0) -> dict[str, Any]:
     """Mix and store the episode, then write artifact, segments and edges in one transaction."""
     by_chunk = {p.chunk_id: p for p in passages}
     aid = artifact_id_for(job_id)
@@ -132,7 +146,7 @@ async def assemble_podcast(settings: Settings, *, job_id: str, owner: str, title
         mp3 = Path(tmp) / "podcast.mp3"
         wav_path = Path(tmp) / "podcast.wav" if wav else None
         clips = [LineAudio(Path(a["path"]), line.speaker, p)
-                 for a, line, p in zip(audio, lines, pauses(lines), strict=True)]
+                 for a, line, p in zip(audio, lines, pauses(lines, pause_stretch), strict=True)]
         res = await asyncio.to_thread(assemble, clips, mp3, meta=meta, wav_out=wav_path,
                                       music=music)
         script = {"artifact_id": aid, "title": title, "duration_s": round(res.duration_s, 3),

@@ -290,7 +290,8 @@ async def assemble(state: PodcastState, config: RunnableConfig) -> PodcastState:
                                  title=title, hosts=hosts, lines=lines, audio=state["audio"],
                                  passages=passages, recipe=recipe_of(state, writer),
                                  wav=bool(state.get("wav")), music=state.get("music", True),
-                                 version_of=state.get("version_of"), writer=writer)
+                                 version_of=state.get("version_of"), writer=writer,
+                                 pause_stretch=pause_stretch(state, len(lines)))
     supports = [line.support or 0.0 for line in lines]
     res.update(lines=len(lines), attributed_lines=sum(1 for line in lines if line.citations),
                mean_support=round(sum(supports) / len(supports), 4),
@@ -298,6 +299,15 @@ async def assemble(state: PodcastState, config: RunnableConfig) -> PodcastState:
                writer=writer["writer"], notes=draft.get("notes", []),
                grounding=state["grounding"])
     return {"result": res}
+
+
+def pause_stretch(state: PodcastState, n_lines: int) -> float:
+    """Seconds added to (or taken from) each pause so the episode lands on the requested length."""
+    m = state.get("measured")
+    if not m or not n_lines:
+        return 0.0
+    gap = m["requested_s"] - m["total_s"]
+    return max(-0.25, min(0.6, gap / n_lines))
 
 
 def default_title(passages: list[Passage]) -> str:
