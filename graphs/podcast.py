@@ -23,6 +23,7 @@ from graphs import ingest
 from graphs.registry import GraphSpec
 from storage import db, library
 from storage.errors import BadInput, Forbidden, NotFound
+from storage.objects import objects
 from storage.settings import Settings
 from tools import tts
 from tools.audio import INTRO_LEAD_S, OUTRO_S, read_wav
@@ -96,9 +97,13 @@ async def resolve(state: PodcastState, config: RunnableConfig) -> PodcastState:
     for i, item in enumerate(wanted):
         if is_url(item) or Path(item).expanduser().exists():
             report(i / len(wanted), f"importing {item}")
-            cfg: RunnableConfig = {"configurable": {"thread_id": f"{job_id(config)}-import-{i}",
-                                                    "settings": settings}}
-            out = await sub.ainvoke({"source": item, "owner": owner}, cfg)
+            thread = f"{job_id(config)}-import-{i}"
+            cfg: RunnableConfig = {"configurable": {"thread_id": thread, "settings": settings}}
+            try:
+                out = await sub.ainvoke({"source": item, "owner": owner}, cfg)
+            except BaseException:
+                await objects(settings).delete_prefix(f"staging/{thread}/")  # leave nothing
+                raise
             ids.append(out["result"]["source_id"])
         else:
             async with db.session(settings) as s:

@@ -177,3 +177,25 @@ def test_resume_after_crash_in_narration(tmp_path: Path, monkeypatch: pytest.Mon
     assert not set(first) & set(second)  # nothing synthesised twice
     assert steps.count("research") == 1 and steps.count("resolve") == 1  # not re-run
     vectors.close(settings)
+
+
+def test_bad_source_fails_cleanly(tmp_path: Path) -> None:
+    """A corrupt file among the sources: clear error, no artifact, no staged file left."""
+    settings = load_settings(home=tmp_path / "home")
+    bad = tmp_path / "broken.pdf"
+    bad.write_bytes(b"%PDF-1.7\n this is not really a pdf")
+
+    async def go() -> tuple[Any, list[str], list[Any]]:
+        job_id = await runner.submit(settings, "podcast", {"sources": [str(bad)], "minutes": 1})
+        job = await runner.run_job(settings, job_id)
+        left = await objects(settings).list("")
+        async with db.session(settings) as s:
+            arts = await artifacts.list_artifacts(s)
+        await db.dispose()
+        return job, left, arts
+
+    job, left, arts = run(go())
+    assert job.status == "failed" and "pdf" in (job.error or "").lower()
+    assert job.attempts == 1  # bad input is not retried
+    assert left == [] and arts == []
+    vectors.close(settings)
