@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,7 @@ class BackendError(Exception):
     """The backend refused or failed the job (the scene falls back to the local renderer)."""
 
 
-class Backend:
+class Backend(ABC):
     """One vendor's API: `submit` returns a job id, `poll` a download URL once the clip is done."""
 
     name = ""
@@ -60,12 +61,13 @@ class Backend:
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.key}"}
 
+    @abstractmethod
     async def submit(self, req: ClipRequest) -> str:
-        raise NotImplementedError
+        """Start a clip; returns the vendor's job id."""
 
+    @abstractmethod
     async def poll(self, job: str) -> str | None:
         """The clip's URL when done, None while running; BackendError when it failed."""
-        raise NotImplementedError
 
     async def _json(self, method: str, url: str, **kw: Any) -> dict[str, Any]:
         resp = await self.client.request(method, url, headers=self.headers(), **kw)
