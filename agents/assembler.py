@@ -13,6 +13,7 @@ from typing import Any
 
 from agents.script import Host, Line, Passage
 from storage import db, edges
+from storage.artifacts import replace_artifact
 from storage.models import Artifact, Segment
 from storage.objects import objects
 from storage.settings import Settings
@@ -192,15 +193,10 @@ async def _record(settings: Settings, *, aid: str, job_id: str, owner: str, titl
                   extra: dict[str, Any]) -> None:
     by_chunk = {p.chunk_id: p for p in passages}
     async with db.session(settings) as s:
-        existing = await s.get(Artifact, aid)
-        if existing is not None:  # a resumed job finishing again: replace, do not duplicate
-            await s.delete(existing)
-            await edges.delete_node_edges(s, "artifact", [aid])
-            await s.flush()
-        s.add(Artifact(id=aid, owner=owner, kind="podcast", title=title, job_id=job_id,
-                       files=files, duration_s=duration, recipe=recipe, version_of=version_of,
-                       meta={"hosts": [h.model_dump() for h in hosts], **extra}))
-        await s.flush()
+        await replace_artifact(s, Artifact(
+            id=aid, owner=owner, kind="podcast", title=title, job_id=job_id, files=files,
+            duration_s=duration, recipe=recipe, version_of=version_of,
+            meta={"hosts": [h.model_dump() for h in hosts], **extra}))
         seg_ids = []
         for line, (start, end) in zip(lines, times, strict=True):
             sid = str(uuid.uuid5(NAMESPACE, f"{aid}:segment:{line.seq}"))

@@ -323,18 +323,28 @@ def default_title(passages: list[Passage]) -> str:
     return f"{short} and {len(titles) - 1} more {'paper' if len(titles) == 2 else 'papers'}"
 
 
-def build_graph() -> StateGraph[Any]:
-    g: StateGraph[Any] = StateGraph(PodcastState)
-    for name in STAGES:
-        g.add_node(name, globals()[name])
-    g.add_node("refit", refit)
-    g.add_edge(START, STAGES[0])
-    for a, b in zip(STAGES[:5], STAGES[1:6], strict=True):
+def narrated_graph(state_type: Any, nodes: list[tuple[str, Any]], refit_node: Any,
+                   after: Any) -> StateGraph[Any]:
+    """Nodes in order up to `narrate`; then back through `refit` to `write` while the measured
+    length misses, else on to `assemble` (the shape of every narrated export)."""
+    g: StateGraph[Any] = StateGraph(state_type)
+    for name, fn in nodes:
+        g.add_node(name, fn)
+    g.add_node("refit", refit_node)
+    names = [name for name, _ in nodes]
+    g.add_edge(START, names[0])
+    upto = names.index("narrate")
+    for a, b in zip(names[:upto], names[1:upto + 1], strict=True):
         g.add_edge(a, b)
-    g.add_conditional_edges("narrate", after_narrate, ["refit", "assemble"])
+    g.add_conditional_edges("narrate", after, ["refit", "assemble"])
     g.add_edge("refit", "write")
     g.add_edge("assemble", END)
     return g
+
+
+def build_graph() -> StateGraph[Any]:
+    return narrated_graph(PodcastState, [(n, globals()[n]) for n in STAGES], refit,
+                          after_narrate)
 
 
 SPEC = GraphSpec("podcast", build_graph, STAGES, "a narrated podcast with traced lines")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from langchain_core.runnables import RunnableConfig
-from langgraph.graph import END, START, StateGraph
+from langgraph.graph import StateGraph
 
 from agents import director, narrator, researcher, scriptwriter
 from agents.context import job_id, report, settings_for
@@ -323,17 +323,8 @@ async def assemble(state: VideoState, config: RunnableConfig) -> VideoState:
 
 
 def build_graph() -> StateGraph[Any]:
-    g: StateGraph[Any] = StateGraph(VideoState)
-    for name in STAGES:
-        g.add_node(name, globals()[name])
-    g.add_node("refit", refit)
-    g.add_edge(START, STAGES[0])
-    for a, b in zip(STAGES[:6], STAGES[1:7], strict=True):
-        g.add_edge(a, b)
-    g.add_conditional_edges("narrate", after_narrate, ["refit", "assemble"])
-    g.add_edge("refit", "write")
-    g.add_edge("assemble", END)
-    return g
+    return podcast.narrated_graph(VideoState, [(n, globals()[n]) for n in STAGES], refit,
+                                  after_narrate)
 
 
 SPEC = GraphSpec("video", build_graph, STAGES, "a narrated video with traced scenes")

@@ -20,6 +20,7 @@ from storage.errors import BadInput, Retryable
 from storage.objects import LocalObjects, objects
 from storage.settings import Settings
 from tools import catalog
+from tools.catalog import SearchHit
 from tools.detect import detect_kind
 from tools.fetch import check_url, safe_filename
 
@@ -79,18 +80,6 @@ class ExportRequest(BaseModel):
     format: str = Field(max_length=50)
     parameters: dict[str, Any] = {}
     priority: int = Field(5, ge=1, le=10)
-
-
-class SearchHitOut(BaseModel):
-    chunk_id: str
-    source_id: str
-    title: str
-    text: str
-    page: int | None
-    heading_path: list[str]
-    score: float
-    start_s: float | None
-    url: str | None
 
 
 class ArtifactOut(BaseModel):
@@ -295,7 +284,7 @@ async def reprocess_content(source_id: str, settings: SettingsDep, owner: Owner,
     return job_out(job)
 
 
-@router.get("/api/search", response_model=list[SearchHitOut])
+@router.get("/api/search", response_model=list[SearchHit])
 async def search(settings: SettingsDep, owner: Owner,
                  q: Annotated[str, Query(min_length=1, max_length=2000)],
                  limit: Annotated[int, Query(ge=1, le=100)] = 10) -> list[dict[str, Any]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.edges import delete_node_edges
 from storage.errors import NotFound
 from storage.models import Artifact, Segment
 
@@ -30,6 +31,17 @@ async def segments(s: AsyncSession, artifact_id: str) -> list[Segment]:
     res = await s.execute(select(Segment).where(Segment.artifact_id == artifact_id)
                           .order_by(Segment.seq))
     return list(res.scalars())
+
+
+async def replace_artifact(s: AsyncSession, artifact: Artifact) -> None:
+    """Add the artifact; a resumed job finishing again replaces its earlier row and edges."""
+    existing = await s.get(Artifact, artifact.id)
+    if existing is not None:
+        await s.delete(existing)
+        await delete_node_edges(s, "artifact", [artifact.id])
+        await s.flush()
+    s.add(artifact)
+    await s.flush()
 
 
 async def artifact_by_job(s: AsyncSession, job_id: str) -> Artifact | None:
