@@ -204,8 +204,20 @@ def ensure_figure(scenes: list[Scene], by_chunk: dict[str, Passage],
 def timeline(speech_s: list[float], lines: list[Line],
              target_s: float | None = None) -> list[dict[str, Any]]:
     """Each scene's frames and where its narration starts, from the measured speech; a short
-    video holds its end card up to MAX_EXTRA_HOLD_S longer to come closer to `target_s`."""
-    gaps = pauses(lines)
+    video holds its end card up to MAX_EXTRA_HOLD_S longer to come closer to `target_s`, a long
+    one shortens the pauses between scenes (within natural bounds)."""
+    out = _timeline(speech_s, lines, pauses(lines))
+    total = sum(t["frames"] for t in out) / FPS
+    if out and target_s is not None and total > target_s:
+        out = _timeline(speech_s, lines, pauses(lines, (target_s - total) / len(lines)))
+    t = sum(x["frames"] for x in out)
+    if out and target_s is not None and t / FPS < target_s:
+        extra = math.floor(min(MAX_EXTRA_HOLD_S, target_s - t / FPS) * FPS)
+        out[-1]["frames"] += extra
+    return out
+
+
+def _timeline(speech_s: list[float], lines: list[Line], gaps: list[float]) -> list[dict[str, Any]]:
     out = []
     t = 0
     for i, (speech, gap) in enumerate(zip(speech_s, gaps, strict=True)):
@@ -215,7 +227,4 @@ def timeline(speech_s: list[float], lines: list[Line],
         out.append({"start_s": t / FPS, "frames": frames, "speech_start_s": t / FPS + lead,
                     "speech_end_s": t / FPS + lead + speech})
         t += frames
-    if out and target_s is not None and t / FPS < target_s:
-        extra = math.floor(min(MAX_EXTRA_HOLD_S, target_s - t / FPS) * FPS)
-        out[-1]["frames"] += extra
     return out
