@@ -1,14 +1,17 @@
 """Helpers for the server and worker tests: a real stack of processes on PostgreSQL and Redis.
 
-A stack is one uvicorn server process plus, in arq mode, worker processes, sharing PostgreSQL
-database `test` (tables truncated when a stack starts), Redis database 9 (flushed) with a
-unique key prefix, and a LIBRARIAN_HOME under pytest's tmp folder. The test-only "steps" graph
+A stack is one uvicorn server process plus, in arq mode, worker processes, sharing a schema of
+its own in PostgreSQL database `test` (one per test process, tables truncated when a stack
+starts, dropped at exit), Redis database 9 under a unique key prefix (so several test runs can
+share the machine's services), and a LIBRARIAN_HOME under pytest's tmp folder. The test-only "steps" graph
 is registered through a dist-info on PYTHONPATH, the same entry-point mechanism plugins use.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
+import functools
 import importlib
 import os
 import signal
@@ -27,7 +30,7 @@ import pytest
 from tests import jobgraphs
 
 REPO = Path(__file__).resolve().parent.parent
-PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
+PG_ADMIN = "host=127.0.0.1 port=5432 dbname=test user=postgres connect_timeout=3"
 REDIS_URL = "redis://127.0.0.1:6379/9"
 KEEP_TABLES = {"alembic_version", "checkpoint_migrations"}
 TERMINAL = {"completed", "failed", "cancelled"}
@@ -39,6 +42,29 @@ def service_up(port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+@functools.cache
+def pg_url() -> str:
+    """A role owning a fresh schema of the `test` database, for this test process only."""
+    import psycopg
+
+    name = f"librarian_s_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE ROLE "{name}" LOGIN')
+        conn.execute(f'CREATE SCHEMA "{name}" AUTHORIZATION "{name}"')
+        conn.execute(f'ALTER ROLE "{name}" SET search_path = "{name}"')
+    atexit.register(_drop_role, name)
+    return f"postgresql://{name}@127.0.0.1:5432/test"
+
+
+def _drop_role(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+        conn.execute(f'DROP OWNED BY "{name}"')
+        conn.execute(f'DROP ROLE IF EXISTS "{name}"')
 
 
 def free_port() -> int:
@@ -56,29 +82,25 @@ def register_site(root: Path) -> Path:
 
 
 async def reset_services(env: dict[str, str]) -> None:
-    """Schema up to date, every table empty, the Redis test database flushed."""
-    import redis.asyncio as aioredis
+    """Schema up to date, every table of this process's schema empty."""
     from sqlalchemy import text
 
     from storage import db
     from storage.settings import load_settings
 
-    settings = load_settings(home=Path(env["LIBRARIAN_HOME"]), database_url=PG_URL)
+    settings = load_settings(home=Path(env["LIBRARIAN_HOME"]), database_url=pg_url())
     await db.migrate(settings)
     async with db.engine(settings).begin() as conn:
         from storage.checkpoints import checkpointer
 
         async with checkpointer(settings):
             pass  # creates the checkpoint tables
-        rows = await conn.execute(text("select tablename from pg_tables where schemaname='public'"))
+        rows = await conn.execute(text("select tablename from pg_tables where schemaname=current_schema()"))
         tables = [r[0] for r in rows if r[0] not in KEEP_TABLES]
         if tables:
             await conn.execute(text("truncate " + ", ".join(f'"{t}"' for t in tables)
                                     + " cascade"))
     await db.dispose()
-    r = aioredis.Redis.from_url(REDIS_URL)
-    await r.flushdb()
-    await r.aclose()
 
 
 @dataclass
@@ -100,7 +122,7 @@ class Stack:
     def settings(self) -> Any:
         from storage.settings import load_settings
 
-        return load_settings(home=Path(self.env["LIBRARIAN_HOME"]), database_url=PG_URL,
+        return load_settings(home=Path(self.env["LIBRARIAN_HOME"]), database_url=pg_url(),
                              redis_url=self.env.get("LIBRARIAN_REDIS_URL") or None,
                              redis_prefix=self.env["LIBRARIAN_REDIS_PREFIX"])
 
@@ -155,7 +177,7 @@ def make_stack(root: Path, mode: str, *, workers: int = 1, server: bool = True,
     site = register_site(root)
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIBRARIAN_")}
     env.update(PYTHONPATH=os.pathsep.join([str(REPO), str(site)]),
-               LIBRARIAN_HOME=str(root / "home"), LIBRARIAN_DATABASE_URL=PG_URL,
+               LIBRARIAN_HOME=str(root / "home"), LIBRARIAN_DATABASE_URL=pg_url(),
                LIBRARIAN_REDIS_PREFIX=f"lbtest-{uuid.uuid4().hex[:8]}",
                LIBRARIAN_JOB_LEASE_S="3", LIBRARIAN_AUTH="keys", **extra)
     if mode == "arq":

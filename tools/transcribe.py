@@ -100,8 +100,10 @@ def transcribe(path: Path, *, settings: Settings, language: str | None = None,
     segments: list[Segment] = []
     for seg in segments_iter:
         text = seg.text.strip()
-        if text:
-            segments.append(Segment(start=float(seg.start), end=float(seg.end), text=text))
+        if text:  # Whisper's last timestamp can run past the audio: clip it to the file
+            start = min(max(0.0, float(seg.start)), total)
+            segments.append(Segment(start=start, end=min(max(start, float(seg.end)), total),
+                                    text=text))
         if on_progress is not None:
             on_progress(min(float(seg.end), total), total)
     if on_progress is not None:
