@@ -29,6 +29,7 @@ from storage import db, edges, library, vectors
 from storage.errors import BadInput, NotFound
 from storage.models import Chunk, Figure, Source
 from storage.objects import objects
+from tools import limits
 from tools.chunking import chunk_document, full_text
 from tools.document import Block, Document
 from tools.document import Figure as DocFigure
@@ -157,7 +158,10 @@ async def extract(state: IngestState, config: RunnableConfig) -> IngestState:
     if state.get("media"):
         doc = await extract_media(dict(state), content)
     else:
-        doc = await asyncio.to_thread(fn, content, state.get("filename"), state.get("url"))
+        with limits.applied(settings):
+            doc = await asyncio.to_thread(fn, content, state.get("filename"), state.get("url"))
+    with limits.applied(settings):
+        limits.check_document(doc.blocks)
     if not doc.blocks or not any(b.text.strip() for b in doc.blocks):
         raise BadInput(f"no text could be extracted from {state.get('filename') or 'the input'}")
     doc.url = doc.url or state.get("url")
@@ -200,6 +204,8 @@ async def chunk(state: IngestState, config: RunnableConfig) -> IngestState:
     drafts = chunk_document(document_from(state["document"]))
     if not drafts:
         raise BadInput("the document has no paragraph text to import")
+    with limits.applied(settings_for(config)):
+        limits.check_chunks(drafts)
     return {"chunks": [dataclasses.asdict(d) for d in drafts]}
 
 

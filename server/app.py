@@ -1,7 +1,7 @@
 """The FastAPI app: REST under /api, job progress over WebSocket and SSE, OpenAPI at /docs.
 
-Library errors map to HTTP by how they are handled: BadInput 400, NotFound 404, Forbidden 403,
-ConfigError and Retryable 503; each carries its one-line reason in `detail`.
+Library errors map to HTTP by how they are handled: TooLarge 413, BadInput 400, NotFound 404,
+Forbidden 403, ConfigError and Retryable 503; each carries its one-line reason in `detail`.
 """
 
 from __future__ import annotations
@@ -14,10 +14,19 @@ from fastapi.responses import JSONResponse
 
 from server import events, executor
 from storage import db
-from storage.errors import BadInput, ConfigError, Forbidden, LibrarianError, NotFound, Retryable
+from storage.errors import (
+    BadInput,
+    ConfigError,
+    Forbidden,
+    LibrarianError,
+    NotFound,
+    Retryable,
+    TooLarge,
+)
 from storage.settings import Settings, get_settings
 
-STATUS = {BadInput: 400, NotFound: 404, Forbidden: 403, ConfigError: 503, Retryable: 503}
+STATUS = {TooLarge: 413, BadInput: 400, NotFound: 404, Forbidden: 403, ConfigError: 503,
+          Retryable: 503}
 
 
 async def library_error(request: Request, exc: Exception) -> JSONResponse:

@@ -19,7 +19,7 @@ from storage import db, library
 from storage.errors import BadInput, Retryable
 from storage.objects import LocalObjects, objects
 from storage.settings import Settings
-from tools import catalog
+from tools import catalog, limits
 from tools.catalog import SearchHit
 from tools.detect import detect_kind
 from tools.fetch import check_url, safe_filename
@@ -179,7 +179,8 @@ async def import_content(request: Request, settings: SettingsDep, owner: Owner) 
     filename = safe_filename(upload.filename or "", "upload")
     kind_hint = _kind(form.get("kind"))
     priority = _priority(form.get("priority") or 5)
-    _upload_kind(data[:65536], filename, upload.content_type)
+    with limits.applied(settings):
+        limits.check_upload(_upload_kind(data[:65536], filename, upload.content_type), data)
     job_id = str(uuid.uuid4())
     key = f"staging/{job_id}/original"
     await objects(settings).put(key, data)

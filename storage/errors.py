@@ -9,6 +9,10 @@ class BadInput(LibrarianError):
     """The caller's input is wrong (missing/corrupt/unsupported file, blocked URL): 4xx."""
 
 
+class TooLarge(BadInput):
+    """Input over a configured limit (its `LIBRARIAN_MAX_*` setting is named): 413."""
+
+
 class NotFound(LibrarianError):
     """No such source, artifact or job (or it belongs to someone else): 404."""
 

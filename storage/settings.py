@@ -59,6 +59,18 @@ class Settings(BaseSettings):
     max_download_bytes: int = 200 * 1024 * 1024
     fetch_timeout_s: float = 60.0
 
+    # extraction limits (tools.limits): each breach is a 413 / one CLI line naming the setting
+    max_decompressed_bytes: int = Field(default=256 * 1024 * 1024, ge=1024)  # zip members, total
+    max_zip_members: int = Field(default=10_000, ge=1)
+    max_xml_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)  # a .docx's XML parts
+    max_xml_elements: int = Field(default=1_000_000, ge=100)  # a .docx / an HTML page
+    max_html_bytes: int = Field(default=64 * 1024 * 1024, ge=1024)
+    max_pdf_pages: int = Field(default=2_000, ge=1)
+    max_image_pixels: int = Field(default=40_000_000, ge=10_000)  # one rendered figure
+    max_text_chars: int = Field(default=32_000_000, ge=1000)  # extracted text of one source
+    max_chunks_per_source: int = Field(default=50_000, ge=1)
+    max_chunk_chars: int = Field(default=20_000, ge=500)
+
     # models
     llm_base_url: str | None = None
     llm_api_key: SecretStr | None = None
@@ -78,7 +90,8 @@ class Settings(BaseSettings):
 
     # server
     auth: Literal["keys", "none"] = "keys"  # "none": single-user mode, every request is "local"
-    max_upload_bytes: int = 100 * 1024 * 1024
+    max_upload_bytes: int = 100 * 1024 * 1024  # a multipart upload (reading stops here: 413)
+    max_json_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)  # any other request body
     job_concurrency: int = Field(default=1, ge=1, le=8)  # in-process runner slots per server
     job_lease_s: float = Field(default=15.0, gt=1)  # worker mode: a dead worker's job restarts
     redis_prefix: str = "librarian"  # Redis key / channel prefix (arq queue, progress events)

@@ -17,6 +17,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from storage.errors import BadInput
+from tools import limits
 from tools.document import Block, Document, Figure
 from tools.licences import detect_licence, get_licence
 
@@ -116,6 +117,7 @@ def _body_items(d: Any) -> list[Paragraph | Table]:
 
 def extract_docx(data: bytes, filename: str | None = None) -> Document:
     """Extract a .docx: headings (Title/Heading N), paragraphs, lists, tables and captions."""
+    limits.check_zip(data, "the .docx")
     try:
         d = docx.Document(io.BytesIO(data))
         items = _body_items(d)
@@ -230,6 +232,7 @@ def _licence(meta: dict[str, Any]) -> tuple[str | None, str | None]:
 
 def extract_markdown(text: str | bytes, filename: str | None = None) -> Document:
     """Extract Markdown: headings, paragraphs, list items, code, quotes; front-matter metadata."""
+    limits.check_text(text)
     text = _decode(text)
     meta, body = _front_matter(text)
     md = MarkdownIt("commonmark").enable("table")
@@ -300,6 +303,7 @@ _BULLET = re.compile(r"^\s*(?:[-*•‣◦]|\d{1,3}[.)])\s+")
 
 def extract_text(text: str | bytes, filename: str | None = None) -> Document:
     """Extract plain text: paragraphs split on blank lines (bulleted lines become list items)."""
+    limits.check_text(text)
     text = _decode(text).replace("\r\n", "\n").replace("\r", "\n")
     out = _Blocks()
     for para in re.split(r"\n\s*\n", text):

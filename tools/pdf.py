@@ -13,6 +13,7 @@ from typing import Any
 import pypdfium2.raw as pdfium_c
 
 from storage.errors import BadInput
+from tools import limits
 from tools.document import Block, Document, Figure
 from tools.pdf_layout import (
     SOFT_HYPHEN,
@@ -67,6 +68,7 @@ def _read_document(data: bytes, images: bool) -> Document:
         count = pdfium_c.FPDF_GetPageCount(pdf)
         if count <= 0:
             raise BadInput("the PDF has no pages")
+        limits.check("the page count", count, "max_pdf_pages")
         info = {k: _meta(pdf, k) for k in ("Title", "Author", "CreationDate")}
         pages = [read_page(pdf, i) for i in range(count)]
         if sum(len(s.text.strip()) for p in pages for s in p.spans) < 20 * min(count, 5):
@@ -95,6 +97,8 @@ def _render(pdf: Any, number: int, box: Box, scale: float = 2.0) -> bytes | None
     try:
         x0, y0, x1, y1 = box
         w, h = max(1, int((x1 - x0) * scale)), max(1, int((y1 - y0) * scale))
+        if not limits.image_fits(w, h):
+            return None  # a figure too large to render stays a caption without an image
         bitmap = pdfium_c.FPDFBitmap_CreateEx(w, h, pdfium_c.FPDFBitmap_BGR, None, 0)
         pdfium_c.FPDFBitmap_FillRect(bitmap, 0, 0, w, h, 0xFFFFFFFF)
         matrix = pdfium_c.FS_MATRIX(scale, 0, 0, scale, -x0 * scale, -y0 * scale)

@@ -10,6 +10,7 @@ import trafilatura
 from lxml import etree
 
 from storage.errors import BadInput
+from tools import limits
 from tools.document import Block, Document
 from tools.licences import detect_licence
 
@@ -179,6 +180,7 @@ def _parse(html: str) -> Any:
 
 def extract_webpage(html: bytes | str, url: str | None = None) -> Document:
     """Extract a web page's main text into headed blocks plus metadata and licence."""
+    limits.check_html(html)
     if isinstance(html, bytes):
         html = _decode(html)
     if not html.strip():
