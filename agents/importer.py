@@ -184,7 +184,7 @@ async def extract(state: IngestState, config: RunnableConfig) -> IngestState:
         out["transcript_key"] = f"staging/{job_id(config)}/transcript.json"
         await store.put(out["transcript_key"], json.dumps(transcript).encode(),
                         "application/json")
-    data = dataclasses.asdict(dataclasses.replace(doc, figures=[]))
+    data = await asyncio.to_thread(dataclasses.asdict, dataclasses.replace(doc, figures=[]))
     data["figures"] = figures
     return {**out, "document": data}
 
@@ -201,7 +201,7 @@ def document_from(data: dict[str, Any]) -> Document:
 
 async def chunk(state: IngestState, config: RunnableConfig) -> IngestState:
     """Paragraph chunks with page, character span and heading path."""
-    drafts = chunk_document(document_from(state["document"]))
+    drafts = await asyncio.to_thread(lambda: chunk_document(document_from(state["document"])))
     if not drafts:
         raise BadInput("the document has no paragraph text to import")
     with limits.applied(settings_for(config)):

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from agents.script import Host, Line
+from storage import cancel
 from storage.settings import Settings
 from tools import tts
 
@@ -56,6 +57,7 @@ async def narrate(lines: list[Line], hosts: list[Host], settings: Settings,
         voice = voices[line.speaker]
         gate = cloud if voice.provider != "piper" else sem
         async with gate:
+            cancel.check()  # a cancelled job stops within a line
             path: Path = await asyncio.to_thread(tts.synthesize_to_file, line.text, voice, settings)
         results[line.seq] = {"seq": line.seq, "path": str(path), "voice_id": voice.id}
         done += 1

@@ -1,7 +1,8 @@
 """The FastAPI app: REST under /api, job progress over WebSocket and SSE, OpenAPI at /docs.
 
 Library errors map to HTTP by how they are handled: TooLarge 413, BadInput 400, NotFound 404,
-Forbidden 403, ConfigError and Retryable 503; each carries its one-line reason in `detail`.
+Forbidden 403, Conflict 409, ConfigError and Retryable 503; each carries its one-line reason in
+`detail`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from storage import db
 from storage.errors import (
     BadInput,
     ConfigError,
+    Conflict,
     Forbidden,
     LibrarianError,
     NotFound,
@@ -25,8 +27,8 @@ from storage.errors import (
 )
 from storage.settings import Settings, get_settings
 
-STATUS = {TooLarge: 413, BadInput: 400, NotFound: 404, Forbidden: 403, ConfigError: 503,
-          Retryable: 503}
+STATUS = {TooLarge: 413, BadInput: 400, NotFound: 404, Forbidden: 403, Conflict: 409,
+          ConfigError: 503, Retryable: 503}
 
 
 async def library_error(request: Request, exc: Exception) -> JSONResponse:
@@ -49,7 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await events.close()
             await db.dispose(settings)
 
-    from server import routes_chat, routes_content, routes_jobs, routes_plugins
+    from server import health, routes_chat, routes_content, routes_jobs, routes_plugins
 
     app = FastAPI(title="Librarian", version="0.1.0", lifespan=lifespan,
                   description="Import knowledge into a library; generate traced content from it.")
@@ -59,10 +61,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_jobs.router)
     app.include_router(routes_plugins.router)
     app.include_router(routes_chat.router)
-
-    @app.get("/api/health", tags=["meta"])
-    async def health() -> dict[str, str]:
-        """Liveness, and which executor runs jobs."""
-        return {"status": "ok", "executor": "arq" if settings.redis_url else "in-process"}
+    app.include_router(health.router)
 
     return app

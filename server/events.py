@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.exceptions import RedisError
 
 from storage import db
 from storage import jobs as jobs_db
 from storage.models import Job
 from storage.settings import Settings
 
+log = logging.getLogger("librarian.events")
 Event = dict[str, Any]
 POLL_S = 2.0  # re-read the job row this often when no event arrives (missed or silent ends)
 _local: dict[str, set[asyncio.Queue[Event]]] = defaultdict(set)
@@ -50,8 +53,11 @@ async def publish(settings: Settings, event: Event) -> None:
     """Send one event to every subscriber of its job."""
     job_id = str(event.get("job_id"))
     if settings.redis_url:
-        await redis(settings).publish(channel(settings, job_id),
-                                      json.dumps(event, default=str))
+        try:
+            await redis(settings).publish(channel(settings, job_id),
+                                          json.dumps(event, default=str))
+        except (RedisError, OSError) as exc:  # best effort: the job row holds the truth and
+            log.warning("event for job %s not sent: %s", job_id, exc)  # followers re-read it
         return
     for queue in list(_local.get(job_id, ())):
         queue.put_nowait(event)

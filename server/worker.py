@@ -1,11 +1,10 @@
 """arq worker: `librarian worker` (or `arq server.worker.WorkerSettings`) runs queued jobs.
 
-Crash recovery uses arq's own lock. A worker taking a job sets `arq:in-progress:<id>`; the
-job stays in the queue until it finishes. `run` shortens that key to a lease of
-`job_lease_s` and renews it every third of the lease while the job runs, so a worker killed
-with -9 stops renewing and, one lease later, another worker takes the job and `runner.run_job`
-resumes it from its last checkpoint. Long jobs still get a long `job_timeout`; recovery does
-not wait for it.
+Crash recovery needs nothing of arq's internals: a running job renews its heartbeat in the job
+row, and every worker runs `executor.sweep` in the background, which queues a job whose
+heartbeat stopped (its worker was killed) under a new arq job id; `runner.run_job` then resumes
+it from its last checkpoint. A lost Redis connection does not end the worker: running jobs go
+on (they need only the database), and the worker reconnects with backoff.
 """
 
 from __future__ import annotations
@@ -14,60 +13,49 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 from typing import Any
 
 from arq import func
 from arq.connections import RedisSettings
 from arq.worker import Worker
 
-from server import events, runner
+from server import events, executor, runner
 from server.executor import ARQ_FUNCTION, queue_name
 from storage import db
-from storage import jobs as jobs_db
+from storage.errors import is_transient
 from storage.settings import Settings, get_settings
 
 log = logging.getLogger("librarian.worker")
 JOB_TIMEOUT_S = 24 * 3600
-CRASH_LIMIT = 5  # a job that killed this many workers is failed instead of taken again
-
-
-async def _renew(ctx: dict[str, Any], settings: Settings) -> None:
-    key = f"arq:in-progress:{ctx['job_id']}"
-    lease_ms = int(settings.job_lease_s * 1000)
-    while True:
-        await ctx["redis"].pexpire(key, lease_ms)
-        await asyncio.sleep(settings.job_lease_s / 3)
+RECONNECT_MAX_S = 10.0
+DEAD_ENTRIES = 20
 
 
 async def run(ctx: dict[str, Any], job_id: str) -> str:
     """Run or resume one job to its end; returns its final status."""
     settings: Settings = ctx["settings"]
-    lease = asyncio.create_task(_renew(ctx, settings))
     try:
-        if ctx.get("job_try", 1) > CRASH_LIMIT:
-            error = f"worker died {CRASH_LIMIT} times while running this job"
-            async with db.session(settings) as s:
-                await jobs_db.update_job(s, job_id, status="failed", error=error,
-                                         finished_at=runner.now())
-            await events.publish(settings, {"job_id": job_id, "type": "status",
-                                            "status": "failed", "error": error})
-            return "failed"
-        if ctx.get("job_try", 1) > 1:
-            log.warning("job %s: resuming after a worker crash (try %s)", job_id, ctx["job_try"])
-        job = await runner.run_job(settings, job_id, lambda e: events.publish(settings, e))
-        return job.status
-    finally:
-        lease.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await lease
+        job = await runner.run_job(settings, job_id, lambda e: events.publish(settings, e),
+                                   on_interrupt="requeue")
+    except Exception as exc:  # e.g. the database went away: the heartbeat stops, a sweep resumes
+        log.warning("job %s: %s: %s", job_id, type(exc).__name__, exc)
+        return "interrupted"
+    return str(job.status)
 
 
 async def startup(ctx: dict[str, Any]) -> None:
-    ctx.setdefault("settings", get_settings())
-    await db.migrate(ctx["settings"])
+    settings: Settings = ctx.setdefault("settings", get_settings())
+    await db.migrate(settings)
+    ctx["sweeper"] = asyncio.create_task(executor.sweep_forever(settings))
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
+    sweeper = ctx.pop("sweeper", None)
+    if sweeper is not None:
+        sweeper.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweeper
     await events.close()
     await db.dispose()
 
@@ -77,41 +65,88 @@ def worker_options(settings: Settings, *, burst: bool = False) -> dict[str, Any]
     if not settings.redis_url:
         raise SystemExit("librarian worker needs LIBRARIAN_REDIS_URL")
     return {
-        "functions": [func(run, name=ARQ_FUNCTION, max_tries=CRASH_LIMIT + 1)],
+        "functions": [func(run, name=ARQ_FUNCTION, max_tries=1)],
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),
         "queue_name": queue_name(settings),
         "max_jobs": settings.job_concurrency,
-        "queue_read_limit": settings.job_concurrency,  # re-read the queue so priority holds
+        # read a few ids past the free slots: entries of runs whose worker died stay at the head
+        # of arq's queue (in progress until their key expires) and are skipped; a job read
+        # while the slots are full waits at most one job (priority holds up to that)
+        "queue_read_limit": settings.job_concurrency + DEAD_ENTRIES,
         "poll_delay": 0.2,
         "job_timeout": JOB_TIMEOUT_S,
         "keep_result": 0,
-        "retry_jobs": True,
+        "retry_jobs": False,
         "on_startup": startup,
         "on_shutdown": shutdown,
         "ctx": {"settings": settings},
         "burst": burst,
-        "handle_signals": True,
+        "handle_signals": False,
     }
+
+
+async def serve(settings: Settings, *, burst: bool = False) -> None:
+    """Run arq workers until SIGINT/SIGTERM, starting a new one whenever Redis goes away."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    delay = 0.5
+    while not stop.is_set():
+        worker = Worker(**worker_options(settings, burst=burst))
+        main = asyncio.create_task(worker.main())
+        stopper = asyncio.create_task(stop.wait())
+        started = loop.time()
+        await asyncio.wait({main, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        stopper.cancel()
+        exc = main.exception() if main.done() and not main.cancelled() else None
+        await _drain(worker, main, cancel_jobs=stop.is_set())
+        if exc is None:
+            break  # stopped, or a burst run finished
+        if not is_transient(exc):
+            raise exc
+        delay = 0.5 if loop.time() - started > 30 else delay
+        log.warning("worker: lost Redis (%s: %s); reconnecting in %.1fs",
+                    type(exc).__name__, exc, delay)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), delay)
+        delay = min(RECONNECT_MAX_S, delay * 2)
+
+
+async def _drain(worker: Worker, main: asyncio.Task[None], *, cancel_jobs: bool) -> None:
+    """Stop polling; let running jobs end (on a signal they are interrupted and queued again, to
+    resume elsewhere); close what can be closed (a dead Redis connection is dropped)."""
+    main.cancel()
+    with contextlib.suppress(BaseException):
+        await main
+    tasks = list(worker.tasks.values())
+    for task in tasks if cancel_jobs else ():
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    with contextlib.suppress(Exception):
+        await shutdown(worker.ctx)
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(worker.pool.close(close_connection_pool=True), 2)
 
 
 def main(settings: Settings | None = None, *, burst: bool = False) -> None:
     """Run a worker until SIGINT/SIGTERM."""
     settings = settings or get_settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    Worker(**worker_options(settings, burst=burst)).run()
+    asyncio.run(serve(settings, burst=burst))
 
 
 class WorkerSettings:
     """For `arq server.worker.WorkerSettings`: the same options, settings from the environment."""
 
-    functions = [func(run, name=ARQ_FUNCTION, max_tries=CRASH_LIMIT + 1)]
+    functions = [func(run, name=ARQ_FUNCTION, max_tries=1)]
     on_startup = startup
     on_shutdown = shutdown
     job_timeout = JOB_TIMEOUT_S
     keep_result = 0
     poll_delay = 0.2
     max_jobs = 1
-    queue_read_limit = 1
+    queue_read_limit = 1 + DEAD_ENTRIES
     queue_name = f"{os.environ.get('LIBRARIAN_REDIS_PREFIX', 'librarian')}:queue"
     redis_settings = RedisSettings.from_dsn(os.environ.get("LIBRARIAN_REDIS_URL")
                                             or "redis://127.0.0.1:6379")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -24,6 +25,7 @@ from storage.settings import Settings
 _engines: dict[tuple[str, int], AsyncEngine] = {}
 _migrated: set[str] = set()
 MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATE_LOCK = 0x6C6962726172  # "librar": the advisory lock key migrations take on PostgreSQL
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -84,14 +86,25 @@ def _upgrade(conn: Connection) -> None:
 
 
 async def migrate(settings: Settings) -> None:
-    """Bring the schema to the newest migration (once per process and URL)."""
+    """Bring the schema to the newest migration (once per process and URL). Processes starting
+    together take turns: a lock file beside a SQLite database, an advisory lock on PostgreSQL."""
     url = settings.db_url
     if url in _migrated:
         return
     if url.startswith("sqlite"):
-        Path(url.split(":///", 1)[1]).parent.mkdir(parents=True, exist_ok=True)
-    async with engine(settings).begin() as conn:
-        await conn.run_sync(_upgrade)
+        path = Path(url.split(":///", 1)[1])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path.with_name(path.name + ".migrate.lock"), "a+") as lock:
+            await asyncio.to_thread(fcntl.flock, lock, fcntl.LOCK_EX)
+            try:
+                async with engine(settings).begin() as conn:
+                    await conn.run_sync(_upgrade)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+    else:
+        async with engine(settings).begin() as conn:
+            await conn.execute(text("select pg_advisory_xact_lock(:k)"), {"k": MIGRATE_LOCK})
+            await conn.run_sync(_upgrade)
     _migrated.add(url)
 
 

@@ -1,23 +1,47 @@
-"""Plain CRUD functions for the thin `jobs` table."""
+"""The `jobs` table: the one record of a job's status, stage and progress, and its queries.
+
+The LangGraph checkpoints (thread id = job id) hold the graph state a job resumes from and the
+node-by-node trace; everything a job list shows is read from this row, written by the runner.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.errors import NotFound
 from storage.models import Job
 
-TERMINAL = {"completed", "failed", "cancelled"}
+
+class JobStatus(StrEnum):
+    """pending -> queued -> running (-> retrying) -> completed | failed | cancelled."""
+
+    PENDING = "pending"  # recorded, not yet handed to an executor
+    QUEUED = "queued"  # waiting for a runner slot or an arq worker
+    RUNNING = "running"  # a runner holds it and renews its heartbeat (`updated_at`)
+    RETRYING = "retrying"  # a transient failure; it runs again after a delay
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+TERMINAL = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED})
+WAITING = frozenset({JobStatus.PENDING, JobStatus.QUEUED, JobStatus.RETRYING})
+UNFINISHED = WAITING | {JobStatus.RUNNING}
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
 
 
 async def create_job(s: AsyncSession, job_id: str, owner: str, graph: str, input: dict[str, Any],
                      priority: int = 5) -> Job:
     job = Job(id=job_id, owner=owner, graph=graph, input=input, priority=priority,
-              status="pending")
+              status=JobStatus.PENDING)
     s.add(job)
     await s.flush()
     return job
@@ -30,16 +54,83 @@ async def get_job(s: AsyncSession, job_id: str, owner: str | None = None) -> Job
     return job
 
 
-async def list_jobs(s: AsyncSession, owner: str | None = None, *, status: str | None = None,
-                    limit: int = 50, offset: int = 0) -> list[Job]:
+async def list_jobs(s: AsyncSession, owner: str | None = None, *,
+                    status: JobStatus | str | None = None, limit: int = 50,
+                    offset: int = 0) -> list[Job]:
     q = select(Job).order_by(Job.created_at.desc(), Job.id)
     if owner is not None:
         q = q.where(Job.owner == owner)
     if status:
-        q = q.where(Job.status == status)
+        q = q.where(Job.status == JobStatus(status))
     return list((await s.execute(q.limit(limit).offset(offset))).scalars())
 
 
 async def update_job(s: AsyncSession, job_id: str, **values: Any) -> None:
-    values["updated_at"] = datetime.now(UTC)
+    values["updated_at"] = now()
     await s.execute(update(Job).where(Job.id == job_id).values(**values))
+
+
+async def claim(s: AsyncSession, job_id: str, lease_s: float) -> Job | None:
+    """Take the job for this runner: waiting, or running with a heartbeat older than the lease
+    (its runner died). Atomic, so two runners never run one job; None if not claimable."""
+    stale = now() - timedelta(seconds=lease_s)
+    res = await s.execute(
+        update(Job).where(Job.id == job_id, or_(
+            Job.status.in_(list(WAITING)),
+            (Job.status == JobStatus.RUNNING) & (Job.updated_at < stale)))
+        .values(status=JobStatus.RUNNING, attempts=Job.attempts + 1, error=None,
+                updated_at=now()))
+    if getattr(res, "rowcount", 0) != 1:
+        return None
+    job = await get_job(s, job_id)
+    await s.refresh(job)
+    if job.started_at is None:
+        job.started_at = now()
+    return job
+
+
+async def heartbeat(s: AsyncSession, job_id: str) -> bool:
+    """Renew the running job's lease; returns whether a cancel was requested."""
+    await s.execute(update(Job).where(Job.id == job_id, Job.status == JobStatus.RUNNING)
+                    .values(updated_at=now()))
+    row = (await s.execute(select(Job.cancel_requested).where(Job.id == job_id))).first()
+    return bool(row and row[0])
+
+
+async def set_progress(s: AsyncSession, job_id: str, stage: str | None, progress: float,
+                       message: str) -> None:
+    """Stage and message as given; progress only ever moves forward within a job."""
+    await update_job(s, job_id, stage=stage, message=message,
+                     progress=case((Job.progress > progress, Job.progress), else_=progress))
+
+
+async def stale_running(s: AsyncSession, lease_s: float) -> list[Job]:
+    """Jobs marked running whose runner stopped renewing the lease (killed, crashed)."""
+    stale = now() - timedelta(seconds=lease_s)
+    q = select(Job).where(Job.status == JobStatus.RUNNING, Job.updated_at < stale)
+    return list((await s.execute(q.order_by(Job.created_at))).scalars())
+
+
+async def waiting_since(s: AsyncSession, seconds: float) -> list[Job]:
+    """Jobs waiting (pending, queued, retrying) unchanged for at least `seconds`."""
+    before = now() - timedelta(seconds=seconds)
+    q = select(Job).where(Job.status.in_(list(WAITING)), Job.updated_at < before)
+    return list((await s.execute(q.order_by(Job.created_at))).scalars())
+
+
+async def unfinished(s: AsyncSession) -> list[Job]:
+    q = select(Job).where(Job.status.in_(list(UNFINISHED))).order_by(Job.created_at)
+    return list((await s.execute(q)).scalars())
+
+
+def uses_source(job: Job, source_id: str) -> bool:
+    """Whether the job's input names the source (export sources, a reprocess, a sub-import)."""
+    inp = job.input or {}
+    named = [*(inp.get("source_ids") or []), *(inp.get("sources") or []),
+             inp.get("reprocess_of"), inp.get("source_id")]
+    return source_id in {str(x) for x in named if x}
+
+
+async def active_jobs_using(s: AsyncSession, source_id: str) -> list[Job]:
+    """Unfinished jobs whose input names the source (few rows: only unfinished jobs are read)."""
+    return [j for j in await unfinished(s) if uses_source(j, source_id)]

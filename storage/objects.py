@@ -7,12 +7,15 @@ module has a base class.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import os
 import re
 import shutil
 import tempfile
+import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -63,6 +66,10 @@ class ObjectStore(ABC):
     async def copy(self, src: str, dst: str) -> None:
         await self.put(dst, await self.get(src))
 
+    async def check(self) -> None:
+        """Raise if the store cannot be used (for the health check)."""
+        await self.exists("health/probe")
+
 
 class LocalObjects(ObjectStore):
     """Files under a folder; writes are atomic (temp file + rename)."""
@@ -79,23 +86,12 @@ class LocalObjects(ObjectStore):
 
     @staticmethod
     def _write(dest: Path, data: bytes) -> None:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, dest)
+        _atomic(dest, lambda tmp: Path(tmp).write_bytes(data))
 
     async def put_file(self, key: str, path: Path, content_type: str | None = None) -> None:
         dest = self.path(key)
 
-        def _copy() -> None:
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".tmp-")
-            os.close(fd)
-            shutil.copyfile(path, tmp)
-            os.replace(tmp, dest)
-
-        await asyncio.to_thread(_copy)
+        await asyncio.to_thread(_atomic, dest, lambda tmp: shutil.copyfile(path, tmp))
 
     async def get(self, key: str) -> bytes:
         p = self.path(key)
@@ -122,6 +118,33 @@ class LocalObjects(ObjectStore):
             parent.rmdir()
             parent = parent.parent
 
+    async def delete_prefix(self, prefix: str) -> int:
+        """Delete the keys under `prefix`, and any temp file a crashed write left there."""
+        n = await super().delete_prefix(prefix)
+        folder = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
+        base = self.path(folder) if folder else self.root
+        for p in base.rglob(".tmp-*") if folder and base.is_dir() else ():
+            if p.is_file() and p.relative_to(self.root).as_posix().startswith(prefix):
+                p.unlink(missing_ok=True)
+        if folder:
+            _prune_dirs(base, self.root)
+        return n
+
+    async def check(self) -> None:
+        if not self.root.is_dir() or not os.access(self.root, os.W_OK):
+            raise OSError(f"object store folder {self.root} is missing or not writable")
+
+    def sweep_temp(self, older_than_s: float = 3600) -> int:
+        """Remove temp files of writes that died (killed process); returns how many."""
+        cutoff = time.time() - older_than_s
+        gone = 0
+        for p in self.root.rglob(".tmp-*"):
+            with contextlib.suppress(OSError):
+                if p.stat().st_mtime < cutoff:
+                    p.unlink()
+                    gone += 1
+        return gone
+
     async def list(self, prefix: str) -> list[str]:
         # walk only the prefix's folder, not the whole store (jobs list their staging/ often)
         folder = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
@@ -133,6 +156,27 @@ class LocalObjects(ObjectStore):
                 if key.startswith(prefix):
                     out.append(key)
         return sorted(out)
+
+
+def _atomic(dest: Path, fill: Callable[[str], object]) -> None:
+    """Write through a temp file beside `dest`, then rename; on any failure (a full disk) the
+    temp file is removed, so no `.tmp-*` is left behind."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".tmp-")
+    os.close(fd)
+    try:
+        fill(tmp)
+        os.replace(tmp, dest)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _prune_dirs(folder: Path, root: Path) -> None:
+    while folder != root and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent
 
 
 class S3Objects(ObjectStore):

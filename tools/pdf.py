@@ -12,6 +12,7 @@ from typing import Any
 
 import pypdfium2.raw as pdfium_c
 
+from storage import cancel
 from storage.errors import BadInput
 from tools import limits
 from tools.document import Block, Document, Figure
@@ -70,7 +71,10 @@ def _read_document(data: bytes, images: bool) -> Document:
             raise BadInput("the PDF has no pages")
         limits.check("the page count", count, "max_pdf_pages")
         info = {k: _meta(pdf, k) for k in ("Title", "Author", "CreationDate")}
-        pages = [read_page(pdf, i) for i in range(count)]
+        pages = []
+        for i in range(count):
+            cancel.check()  # a cancelled job stops within a page
+            pages.append(read_page(pdf, i))
         if sum(len(s.text.strip()) for p in pages for s in p.spans) < 20 * min(count, 5):
             raise BadInput("the PDF has no extractable text (scanned images?)")
         render = (lambda page, box: _render(pdf, page, box)) if images else None

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from storage import cancel
 from storage.errors import BadInput, ConfigError
 from tools.audio import JINGLE, MUSIC_BELOW_SPEECH_DB, normalise, read_wav, resample, write_wav
 
@@ -580,6 +581,7 @@ def scene_clips(scenes: list[SceneSpec], style: Style, cache: Path,
     prev_key: str | None = None
     prev_last: Path | None = None
     for i, scene in enumerate(scenes):
+        cancel.check()  # a cancelled job stops within a scene
         key = scene.key(style, prev_key)
         out = cache / f"{key}.mp4"
         if not (out.is_file() and out.with_suffix(".last.png").is_file()):
