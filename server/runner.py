@@ -92,8 +92,11 @@ async def run_job(settings: Settings, job_id: str, listener: Listener | None = N
     with cancel.scope(token):
         drive = asyncio.create_task(_drive(settings, job, listener, token), name=job_id)
     beat = asyncio.create_task(_heartbeat(settings, job_id, token, drive))
+    retriable = False
     try:
         status, error, result = await _outcome(drive, token)
+    except _Retriable as exc:
+        status, error, result, retriable = JobStatus.FAILED, str(exc), None, True
     except asyncio.CancelledError:
         token.cancel("interrupted")
         await asyncio.shield(_interrupted(settings, job, listener, on_interrupt))
@@ -102,8 +105,13 @@ async def run_job(settings: Settings, job_id: str, listener: Listener | None = N
         beat.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await beat
-    await _finish(settings, job, status, listener, error=error, result=result)
+    await _finish(settings, job, status, listener, error=error, result=result,
+                  retriable=retriable)
     return await _load(settings, job_id)
+
+
+class _Retriable(Exception):
+    """A failure that is not the input's fault (a long outage, a full disk, a bug)."""
 
 
 async def _outcome(drive: asyncio.Task[dict[str, Any]], token: cancel.Token
@@ -118,14 +126,14 @@ async def _outcome(drive: asyncio.Task[dict[str, Any]], token: cancel.Token
         raise
     except Cancelled as exc:
         return JobStatus.CANCELLED, str(exc), None
-    except PERMANENT as exc:
+    except PERMANENT as exc:  # bad input: a retry would fail the same way
         return JobStatus.FAILED, str(exc), None
     except Exception as exc:  # transient errors left after the retries, or a bug: fail loudly
         msg = str(exc) if isinstance(exc, LibrarianError) else f"{type(exc).__name__}: {exc}"
         if is_transient(exc):
             msg += " (gave up after the retries)"
         log.warning("job %s failed: %s", drive.get_name(), msg, exc_info=not is_transient(exc))
-        return JobStatus.FAILED, msg, None
+        raise _Retriable(msg) from exc
 
 
 async def _heartbeat(settings: Settings, job_id: str, token: cancel.Token,
@@ -164,13 +172,15 @@ async def _load(settings: Settings, job_id: str) -> Job:
 
 
 async def _finish(settings: Settings, job: Job, status: JobStatus, listener: Listener | None, *,
-                  error: str | None = None, result: dict[str, Any] | None = None) -> None:
+                  error: str | None = None, result: dict[str, Any] | None = None,
+                  retriable: bool = False) -> None:
     values: dict[str, Any] = {"status": status, "finished_at": now(), "error": error}
     if status == JobStatus.COMPLETED:
         values.update(progress=1.0, stage=None, message="done", result=result or {})
     async with db.session(settings) as s:
         await jobs_db.update_job(s, job.id, **values)
-    if status != JobStatus.FAILED or job.attempts >= settings.manual_retry_limit:
+    # a failure a retry may get past (not bad input, retries left) keeps what it resumes from
+    if not retriable or job.attempts >= settings.manual_retry_limit:
         await abandon(settings, job.id, keep_trace=status == JobStatus.COMPLETED)
     await _emit(listener, {"job_id": job.id, "type": "status", "status": status, "error": error,
                            "result": result or {}})
