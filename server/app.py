@@ -1,8 +1,9 @@
 """The FastAPI app: REST under /api, job progress over WebSocket and SSE, OpenAPI at /docs.
 
 Library errors map to HTTP by how they are handled: TooLarge 413, BadInput 400, NotFound 404,
-Forbidden 403, Conflict 409, ConfigError and Retryable 503; each carries its one-line reason in
-`detail`.
+Forbidden 403, Conflict 409, ConfigError and Retryable 503, RateLimited 429 (with Retry-After);
+each carries its one-line reason in `detail`. Request bodies and rates are limited by
+`server.limits` middleware (outermost: the body limit, so an oversize body is refused first).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from server import events, executor
+from server import events, executor, limits
 from storage import db
 from storage.errors import (
     BadInput,
@@ -32,6 +33,9 @@ STATUS = {TooLarge: 413, BadInput: 400, NotFound: 404, Forbidden: 403, Conflict:
 
 
 async def library_error(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, limits.RateLimited):
+        return JSONResponse({"detail": str(exc)}, status_code=429,
+                            headers={"Retry-After": str(exc.retry_after)})
     code = next((c for t, c in STATUS.items() if isinstance(exc, t)), 400)
     return JSONResponse({"detail": str(exc)}, status_code=code)
 
@@ -51,7 +55,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await events.close()
             await db.dispose(settings)
 
-    from server import health, routes_chat, routes_content, routes_jobs, routes_plugins
+    from server import (
+        health,
+        routes_chat,
+        routes_content,
+        routes_jobs,
+        routes_keys,
+        routes_plugins,
+    )
 
     app = FastAPI(title="Librarian", version="0.1.0", lifespan=lifespan,
                   description="Import knowledge into a library; generate traced content from it.")
@@ -62,5 +73,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_plugins.router)
     app.include_router(routes_chat.router)
     app.include_router(health.router)
+    app.include_router(routes_keys.router)
+    app.add_middleware(limits.RateLimit, settings=settings)  # type: ignore[arg-type]
+    app.add_middleware(limits.BodyLimit, settings=settings)  # type: ignore[arg-type]
+    limits.install_log_redaction()
 
     return app

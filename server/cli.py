@@ -465,12 +465,15 @@ def keys_create(
     name: str,
     owner: Annotated[str | None, typer.Option(help="Owner of the key's data (default: NAME).")]
     = None,
+    admin: Annotated[bool, typer.Option(help="May switch plugins and manage keys over REST.")]
+    = False,
 ) -> None:
-    """Create a key; it is printed once and only its hash is stored."""
+    """Create a key; it is printed once and only its hash is stored (the first key is an admin)."""
     from server import auth
 
-    row, key = run(auth.create_key(settings(), name, owner))
-    console.print(f"key {row.id} for owner {row.owner!r} (shown once, keep it):")
+    row, key = run(auth.create_key(settings(), name, owner, admin=admin))
+    scope = " (admin)" if row.admin else ""
+    console.print(f"key {row.id} for owner {row.owner!r}{scope} (shown once, keep it):")
     out.print(key)
 
 
@@ -482,12 +485,13 @@ def keys_list(as_json: JsonOpt = False) -> None:
     rows = run(auth.list_keys(settings()))
     if as_json:
         for r in rows:
-            emit({"id": r.id, "name": r.name, "owner": r.owner, "created_at": r.created_at,
-                  "revoked_at": r.revoked_at})
+            emit({"id": r.id, "name": r.name, "owner": r.owner, "admin": r.admin,
+                  "created_at": r.created_at, "revoked_at": r.revoked_at})
         return
-    table = Table("id", "name", "owner", "created", "revoked")
+    table = Table("id", "name", "owner", "admin", "created", "revoked")
     for r in rows:
-        table.add_row(r.id, r.name, r.owner, str(r.created_at)[:19], str(r.revoked_at or "")[:19])
+        table.add_row(r.id, r.name, r.owner, "yes" if r.admin else "", str(r.created_at)[:19],
+                      str(r.revoked_at or "")[:19])
     out.print(table)
 
 

@@ -13,6 +13,7 @@ from sse_starlette.sse import EventSourceResponse
 from agents.importer import is_url
 from graphs import chat
 from server import events, executor
+from server import limits as server_limits
 from server.auth import Owner, SettingsDep
 from storage import db, library
 from storage import jobs as jobs_db
@@ -40,6 +41,7 @@ def queued_jobs(settings: Settings) -> chat.RunJob:
     """Jobs go to the executor (in-process or arq workers); their events are followed."""
     async def run_job(graph: str, inp: dict[str, Any], owner: str, listener: chat.Listener
                       ) -> dict[str, Any]:
+        await server_limits.charge_export(settings, owner, graph)
         job = await executor.submit(settings, graph, inp, owner=owner)
         async for event in events.follow(settings, job.id, owner):
             res = listener(event)

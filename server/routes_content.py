@@ -12,6 +12,7 @@ from starlette.datastructures import UploadFile
 
 from graphs.registry import export_formats
 from server import executor, plugins
+from server import limits as server_limits
 from server.auth import Owner, SettingsDep
 from server.routes_jobs import JobOut, job_out
 from storage import artifacts as artifacts_db
@@ -319,6 +320,7 @@ async def export(req: ExportRequest, settings: SettingsDep, owner: Owner) -> Job
             brief_of(inp)  # type: ignore[arg-type]
         except (BadInput, TypeError, ValueError) as exc:
             raise HTTPException(422, str(exc)) from None
+    await server_limits.charge_export(settings, owner, req.format)
     job = await executor.submit(settings, req.format, inp, owner=owner, priority=req.priority)
     return job_out(job)
 

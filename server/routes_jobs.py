@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict
 from sse_starlette.sse import EventSourceResponse
 
 from server import events, executor, runner
-from server.auth import Owner, SettingsDep, websocket_owner
+from server.auth import Owner, SettingsDep, StreamOwner, websocket_owner
 from storage import db
 from storage import jobs as jobs_db
 from storage.errors import NotFound
@@ -102,7 +102,8 @@ async def cancel_job(job_id: str, settings: SettingsDep, owner: Owner) -> JobOut
 
 @router.get("/api/jobs/{job_id}/events",
             responses={200: {"content": {"text/event-stream": {}}}})
-async def job_events(job_id: str, settings: SettingsDep, owner: Owner) -> EventSourceResponse:
+async def job_events(job_id: str, settings: SettingsDep, owner: StreamOwner
+                     ) -> EventSourceResponse:
     """Server-Sent Events: the current state, then each stage change and progress step, ending
     with the final status."""
     stream = events.follow(settings, job_id, owner)

@@ -1,4 +1,5 @@
-"""Plugins: list importers and exporters; enable or disable one."""
+"""Plugins: list importers and exporters; enable or disable one (admin keys only: the switch
+holds for every owner)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from server import plugins
-from server.auth import Owner, SettingsDep
+from server.auth import AdminOwner, Owner, SettingsDep
 
 router = APIRouter(tags=["plugins"])
 
@@ -33,10 +34,14 @@ async def export_plugins(settings: SettingsDep, owner: Owner) -> list[dict[str, 
 
 
 @router.post("/api/plugins/{plugin_id}/enable", response_model=PluginOut)
-async def enable_plugin(plugin_id: str, settings: SettingsDep, owner: Owner) -> dict[str, Any]:
+async def enable_plugin(plugin_id: str, settings: SettingsDep, owner: AdminOwner
+                        ) -> dict[str, Any]:
+    """Switch a plugin on for every owner (admin key)."""
     return plugins.set_enabled(settings, plugin_id, True)
 
 
 @router.post("/api/plugins/{plugin_id}/disable", response_model=PluginOut)
-async def disable_plugin(plugin_id: str, settings: SettingsDep, owner: Owner) -> dict[str, Any]:
+async def disable_plugin(plugin_id: str, settings: SettingsDep, owner: AdminOwner
+                         ) -> dict[str, Any]:
+    """Switch a plugin off for every owner (admin key)."""
     return plugins.set_enabled(settings, plugin_id, False)

@@ -92,6 +92,9 @@ class Settings(BaseSettings):
     auth: Literal["keys", "none"] = "keys"  # "none": single-user mode, every request is "local"
     max_upload_bytes: int = 100 * 1024 * 1024  # a multipart upload (reading stops here: 413)
     max_json_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)  # any other request body
+    rate_limit: str = "50/second;1200/minute"  # per API key (else per address); "" = none
+    auth_fail_limit: str = "20/minute"  # bad keys per client address, then 429 for a while
+    export_quota: dict[str, int] = Field(default_factory=lambda: {"video": 3})  # per owner, day
     job_concurrency: int = Field(default=1, ge=1, le=8)  # in-process runner slots per server
     job_lease_s: float = Field(default=15.0, gt=1)  # worker mode: a dead worker's job restarts
     redis_prefix: str = "librarian"  # Redis key / channel prefix (arq queue, progress events)
@@ -117,6 +120,18 @@ class Settings(BaseSettings):
     def _http(cls, v: str | None, info: object) -> str | None:
         name = "LIBRARIAN_" + str(getattr(info, "field_name", "url")).upper()
         return _check_url(v, {"http", "https"}, name)
+
+    @field_validator("rate_limit", "auth_fail_limit")
+    @classmethod
+    def _rates(cls, v: str) -> str:
+        if v.strip().lower() not in ("", "none", "off"):
+            from limits import parse_many
+
+            try:
+                parse_many(v)
+            except ValueError:
+                raise ValueError(f"{v!r} is not a rate like '50/second;1200/minute'") from None
+        return v
 
     @field_validator("neo4j_url")
     @classmethod
