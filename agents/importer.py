@@ -148,7 +148,7 @@ def after_detect(state: IngestState) -> str:
 
 async def extract(state: IngestState, config: RunnableConfig) -> IngestState:
     """Run the importer plugin for the kind; stage figure images; detect the licence."""
-    from tools.licences import detect_licence
+    from tools.licences import apply_stated_licence
 
     settings = settings_for(config)
     store = objects(settings)
@@ -165,11 +165,7 @@ async def extract(state: IngestState, config: RunnableConfig) -> IngestState:
     if not doc.blocks or not any(b.text.strip() for b in doc.blocks):
         raise BadInput(f"no text could be extracted from {state.get('filename') or 'the input'}")
     doc.url = doc.url or state.get("url")
-    if not doc.licence:
-        hint = doc.metadata.get("licence_text") or "\n".join(b.text for b in doc.blocks[:60])
-        found = detect_licence(hint)
-        if found:
-            doc.licence, doc.licence_evidence = found
+    apply_stated_licence(doc)
     figures = []
     for i, fig in enumerate(doc.figures):
         item = dataclasses.asdict(dataclasses.replace(fig, image=None))

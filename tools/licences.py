@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -289,3 +290,17 @@ def combine(ids: Sequence[str | None]) -> Verdict:
     if verdict.derivatives_allowed is False:
         verdict.notes.append("a source does not allow derivative works")
     return verdict
+
+
+def apply_stated_licence(doc: Any) -> None:
+    """Set `doc.licence`/`licence_evidence` from what the document states, unless already set.
+
+    Looks at the extractor's `licence_text` (a licence note, footer or link) first, then at
+    the first blocks of text.
+    """
+    if doc.licence:
+        return
+    hint = doc.metadata.get("licence_text") or "\n".join(b.text for b in doc.blocks[:60])
+    found = detect_licence(hint)
+    if found:
+        doc.licence, doc.licence_evidence = found
