@@ -104,8 +104,8 @@ def test_permanent_failure_then_manual_retry(stack: Stack, source_id: str,
         assert retried.json()["priority"] == 7  # +1 per retry/resume of a failed job
         job = wait_job(c, job_id, 60)
     assert job["status"] == "completed", job
-    assert jobgraphs.runs(tmp_path / "m") == ["start", "work", "work", "work", "ingest", "slow",
-                                              "finish"]
+    # a bad-input failure is final: its checkpoints go, so each resume/retry starts over
+    assert jobgraphs.runs(tmp_path / "m") == ["start", "work"] * 3 + ["ingest", "slow", "finish"]
     with stack.client() as c:
         assert c.post(f"/api/jobs/{job_id}/retry").status_code == 400  # completed
 
@@ -269,8 +269,9 @@ def test_plugins_disable_is_honoured(stack: Stack, tmp_path: Path) -> None:
             assert job["status"] == "failed" and "disabled" in job["error"], job
         finally:
             assert c.post("/api/plugins/document/enable").json()["enabled"] is True
-        job = wait_job(c, c.post(f"/api/jobs/{job['job_id']}/retry").json()["job_id"], 60)
-        assert job["status"] == "failed"  # the job keeps the plugin set it was submitted with
+        # a bad-input failure is final: the staged upload is gone, and retry says so
+        retried = c.post(f"/api/jobs/{job['job_id']}/retry")
+        assert retried.status_code == 400 and "removed" in retried.json()["detail"], retried.text
 
 
 def test_delete_soft_and_hard(stack: Stack, tmp_path: Path) -> None:
