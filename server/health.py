@@ -4,6 +4,7 @@ when one is down, so a load balancer or an operator sees which."""
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -45,7 +46,12 @@ async def _redis(settings: Settings) -> None:
 
 
 async def _vectors(settings: Settings) -> None:
-    await vectors.count(settings)
+    """A Qdrant server is asked; the local folder is only checked (opening it takes its lock,
+    which a running import may hold for a while)."""
+    if settings.qdrant_url:
+        await asyncio.to_thread(lambda: vectors.client(settings).get_collections())
+    elif settings.vectors_dir.exists() and not os.access(settings.vectors_dir, os.W_OK):
+        raise OSError(f"vector folder {settings.vectors_dir} is not writable")
 
 
 async def _objects(settings: Settings) -> None:

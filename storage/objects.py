@@ -82,16 +82,17 @@ class LocalObjects(ObjectStore):
         return self.root / check_key(key)
 
     async def put(self, key: str, data: bytes, content_type: str | None = None) -> None:
-        await asyncio.to_thread(self._write, self.path(key), data)
-
-    @staticmethod
-    def _write(dest: Path, data: bytes) -> None:
-        _atomic(dest, lambda tmp: Path(tmp).write_bytes(data))
+        await self._put(self.path(key), lambda tmp: Path(tmp).write_bytes(data))
 
     async def put_file(self, key: str, path: Path, content_type: str | None = None) -> None:
-        dest = self.path(key)
+        await self._put(self.path(key), lambda tmp: shutil.copyfile(path, tmp))
 
-        await asyncio.to_thread(_atomic, dest, lambda tmp: shutil.copyfile(path, tmp))
+    async def _put(self, dest: Path, fill: Callable[[str], object]) -> None:
+        try:
+            await asyncio.to_thread(_atomic, dest, fill)
+        except BaseException:
+            _prune_dirs(dest.parent, self.root)  # folders made for a write that failed
+            raise
 
     async def get(self, key: str) -> bytes:
         p = self.path(key)
