@@ -25,9 +25,11 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 
-from agents import answers, intent, llm_intent, narrator
+from agents import answers, intent, llm_intent, narrator, scriptwriter
+from agents import requests as export_requests
 from agents.context import settings_for
 from agents.importer import is_url
+from agents.requests import default_hosts, estimate_cost
 from graphs.registry import graphs
 from storage import db, library
 from storage.checkpoints import checkpointer
@@ -294,18 +296,17 @@ async def resolve_sources(state: ChatState, config: RunnableConfig) -> ChatState
 # --- plan and confirm ---------------------------------------------------------------------
 
 def podcast_params(req: intent.Request, sources: list[str], settings: Settings) -> dict[str, Any]:
+    """The podcast request chat understood, checked by `agents.requests.PodcastRequest`."""
     p = req.params
-    style = p.get("style") or "conversational"
     voices = p.get("voices")
     if not voices and p.get("voice_provider") == "elevenlabs":
         paid = [v.id for v in tts.list_voices(settings) if v.provider == "elevenlabs"]
         if not paid:
             raise BadInput("ElevenLabs voices need LIBRARIAN_ELEVENLABS_API_KEY")
-        voices = paid[:int(p.get("hosts") or 2)]
-    return {"sources": sources, "minutes": float(p.get("minutes") or 5.0),
-            "hosts": int(p.get("hosts") or (1 if style == "lecture" else 2)), "style": style,
-            "voices": voices, "topic": p.get("topic"), "title": p.get("title"),
-            "commercial": bool(p.get("commercial"))}
+        voices = paid[:p.get("hosts") or default_hosts(p.get("style") or "")]
+    fields = ("minutes", "hosts", "style", "topic", "title", "commercial")
+    return dict(export_requests.request_of("podcast", {"sources": sources, "voices": voices,
+                                       **{k: p.get(k) for k in fields}}).model_dump())
 
 
 def paid_llm(settings: Settings) -> bool:
@@ -317,16 +318,17 @@ def paid_llm(settings: Settings) -> bool:
                         "host.docker.internal"}
 
 
-def estimate(params: dict[str, Any], settings: Settings) -> dict[str, Any]:
-    """Voices and cost from the request alone (no paid call before the user agrees)."""
-    from graphs.podcast import brief_of
-
-    brief = brief_of(params)  # type: ignore[arg-type]
-    voices = narrator.choose_voices(brief.hosts, params.get("voices"), settings)
-    chars = int(brief.minutes * 150 * tts.CHARS_PER_WORD)
-    cost = sum(tts.estimate(chars // len(voices), v)["cost_usd"] for v in voices)
-    return {"voices": [v.id for v in voices], "tts_cost_usd": round(cost, 2),
-            "paid_voices": [v.id for v in voices if v.provider != "piper"],
+async def estimate(params: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """Voices and cost from the request alone (no paid call before the user agrees: paid
+    voices are priced at their nominal pace, free ones at their measured pace)."""
+    req = export_requests.request_of("podcast", params)
+    voices = narrator.choose_voices(req.hosts, req.voices, settings)
+    hosts = scriptwriter.default_hosts(req.hosts, [v.id for v in voices], req.style)
+    free = [h for h, v in zip(hosts, voices, strict=False) if v.provider == "piper"]
+    pace = await narrator.seconds_per_word(free, settings) if free else {}
+    est = estimate_cost(voices, hosts, pace, req.minutes * 60)
+    return {"voices": est["voices"], "tts_cost_usd": est["tts_cost_usd"],
+            "paid_voices": est["paid_voices"],
             "llm_writer": settings.llm_configured, "paid_llm": paid_llm(settings)}
 
 
@@ -336,7 +338,7 @@ async def plan(state: ChatState, config: RunnableConfig) -> ChatState:
     req = request_of(state["request"])
     try:
         params = podcast_params(req, state.get("sources") or [], settings)
-        est = estimate(params, settings)
+        est = await estimate(params, settings)
     except BadInput as exc:
         return say(f"I can't make that: {exc}.")
     reasons = []

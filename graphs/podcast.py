@@ -18,6 +18,7 @@ from agents import grounding, narrator, researcher, scriptwriter
 from agents.assembler import assemble_podcast, pauses
 from agents.context import job_id, report, settings_for
 from agents.importer import is_url
+from agents.requests import PodcastParams, PodcastRequest, estimate_cost, request_of
 from agents.script import Brief, Host, Line, Passage, WriterInput, WriterOutput, estimate_seconds
 from graphs import ingest
 from graphs.registry import GraphSpec
@@ -25,7 +26,6 @@ from storage import db, library
 from storage.errors import BadInput, Forbidden, NotFound
 from storage.objects import objects
 from storage.settings import Settings
-from tools import tts
 from tools.audio import INTRO_LEAD_S, OUTRO_S, read_wav
 from tools.embed import MODEL_ID as EMBED_MODEL
 from tools.provenance import check_commercial_use
@@ -69,19 +69,13 @@ class PodcastState(TypedDict, total=False):
     result: dict[str, Any]
 
 
+def request(state: PodcastState) -> PodcastRequest:
+    """The validated request (defaults filled in) from the job's state."""
+    return request_of("podcast", state)  # type: ignore[no-any-return]
+
+
 def brief_of(state: PodcastState) -> Brief:
-    minutes = float(state.get("minutes") or 5.0)
-    hosts = int(state.get("hosts") or (1 if state.get("style") == "lecture" else 2))
-    if not 0.5 <= minutes <= 60:
-        raise BadInput("minutes must be between 0.5 and 60")
-    if not 1 <= hosts <= 4:
-        raise BadInput("hosts must be between 1 and 4")
-    style = state.get("style") or "conversational"
-    if style not in {"conversational", "interview", "lecture"}:
-        raise BadInput("style must be conversational, interview or lecture")
-    return Brief(minutes=minutes, hosts=hosts, style=style,  # type: ignore[arg-type]
-                 topic=state.get("topic"), audience=state.get("audience"),
-                 title=state.get("title"))
+    return request(state).brief()
 
 
 async def resolve(state: PodcastState, config: RunnableConfig) -> PodcastState:
@@ -113,7 +107,7 @@ async def resolve(state: PodcastState, config: RunnableConfig) -> PodcastState:
                     raise BadInput(f"{item} is neither a library source id nor a file") from None
             ids.append(item)
     ids = list(dict.fromkeys(ids))
-    if state.get("commercial"):
+    if request(state).commercial:
         await check_commercial_use(settings, ids, owner=owner)
     hashes = {}
     async with db.session(settings) as s:
@@ -124,13 +118,11 @@ async def resolve(state: PodcastState, config: RunnableConfig) -> PodcastState:
 
 def music_s(state: PodcastState) -> float:
     """Seconds of jingle the assembler adds around the speech."""
-    return INTRO_LEAD_S + OUTRO_S if state.get("music", True) else 0.0
+    return INTRO_LEAD_S + OUTRO_S if request(state).music else 0.0
 
 
 def use_llm(state: PodcastState, settings: Settings) -> bool:
-    writer = state.get("writer")
-    if writer not in (None, "extractive", "llm"):
-        raise BadInput("writer must be 'extractive' or 'llm'")
+    writer = request(state).writer
     if writer == "llm" and not settings.llm_configured:
         raise BadInput("writer 'llm' needs LIBRARIAN_LLM_BASE_URL and LIBRARIAN_LLM_MODEL")
     return writer == "llm" or (writer is None and settings.llm_configured)
@@ -138,21 +130,18 @@ def use_llm(state: PodcastState, settings: Settings) -> bool:
 
 async def preflight(settings: Settings, state: PodcastState) -> dict[str, Any]:
     """Voices, pace and what the run will cost, before anything paid is called."""
-    brief = brief_of(state)
-    voices = narrator.choose_voices(brief.hosts, state.get("voices"), settings)
-    hosts = scriptwriter.default_hosts(brief.hosts, [v.id for v in voices], brief.style)
+    req = request(state)
+    voices = narrator.choose_voices(req.hosts, req.voices, settings)
+    hosts = scriptwriter.default_hosts(req.hosts, [v.id for v in voices], req.style)
     pace = await narrator.seconds_per_word(hosts, settings)
-    target = brief.minutes * 60 - (music_s(state))
-    avg_spw = sum(pace.values()) / len(pace)
-    chars = int(target / avg_spw * tts.CHARS_PER_WORD)
-    cost = sum(tts.estimate(chars // len(voices), v)["cost_usd"] for v in voices)
-    est: dict[str, Any] = {"chars": chars, "tts_cost_usd": round(cost, 2),
-                           "target_speech_s": round(target, 1), "voices": [v.id for v in voices]}
+    target = req.minutes * 60 - (music_s(state))
+    est = estimate_cost(voices, hosts, pace, target)
+    del est["paid_voices"]
     if use_llm(state, settings):
         from tools.llm import check_reachable
 
         await check_reachable(settings)
-        est["llm_tokens"] = int(chars / 4 * 3)
+        est["llm_tokens"] = int(est["chars"] / 4 * 3)
     return {"hosts": hosts, "pace": pace, "estimate": est, "target": target}
 
 
@@ -160,7 +149,7 @@ async def plan(state: PodcastState, config: RunnableConfig) -> PodcastState:
     """Choose voices, measure their pace, and refuse a run over budget."""
     settings = settings_for(config)
     pre = await preflight(settings, state)
-    max_cost = state.get("max_cost")
+    max_cost = request(state).max_cost
     if max_cost is not None and pre["estimate"]["tts_cost_usd"] > max_cost:
         raise Forbidden(f"estimated cost ${pre['estimate']['tts_cost_usd']:.2f} exceeds "
                         f"--max-cost ${max_cost:.2f}")
@@ -240,7 +229,7 @@ def measure(state: PodcastState, lines: list[Line], audio: list[dict[str, Any]])
         counted[line.speaker] = counted.get(line.speaker, 0) + len(line.text.split())
     pause = sum(pauses(lines))
     total = speech + pause + music_s(state)
-    requested = float(state.get("minutes") or 5.0) * 60
+    requested = request(state).minutes * 60
     return {"total_s": round(total, 3), "requested_s": requested,
             "error": round((total - requested) / requested, 4),
             "pace": {k: spoken[k] / counted[k] for k in spoken if counted[k]},
@@ -269,9 +258,7 @@ def recipe_of(state: PodcastState, writer: dict[str, Any]) -> dict[str, Any]:
         code = version("librarian")
     except PackageNotFoundError:
         code = "source"
-    params = {k: state.get(k) for k in ("minutes", "hosts", "style", "voices", "topic",
-                                        "audience", "title", "writer", "wav", "music",
-                                        "commercial")}
+    params = request(state).model_dump(include=set(PodcastParams.model_fields) - {"max_cost"})
     return {"graph": "podcast", "graph_version": GRAPH_VERSION, "code_version": code,
             "parameters": params, "sources": state["source_ids"],
             "source_hashes": state["source_hashes"],
@@ -289,18 +276,18 @@ async def assemble(state: PodcastState, config: RunnableConfig) -> PodcastState:
     draft = state["draft"]
     writer = {"writer": draft.get("writer"), "model": draft.get("model"),
               "prompt_hashes": draft.get("prompt_hashes", {})}
-    title = state.get("title") or default_title(passages)
+    title = request(state).title or default_title(passages)
     report(0.2, "mixing, normalising loudness, encoding MP3")
     res = await assemble_podcast(settings, job_id=job_id(config), owner=state.get("owner", "local"),
                                  title=title, hosts=hosts, lines=lines, audio=state["audio"],
                                  passages=passages, recipe=recipe_of(state, writer),
-                                 wav=bool(state.get("wav")), music=state.get("music", True),
+                                 wav=request(state).wav, music=request(state).music,
                                  version_of=state.get("version_of"), writer=writer,
                                  pause_stretch=pause_stretch(state, len(lines)))
     supports = [line.support or 0.0 for line in lines]
     res.update(lines=len(lines), attributed_lines=sum(1 for line in lines if line.citations),
                mean_support=round(sum(supports) / len(supports), 4),
-               requested_s=float(state.get("minutes") or 5.0) * 60,
+               requested_s=request(state).minutes * 60,
                writer=writer["writer"], notes=draft.get("notes", []),
                grounding=state["grounding"])
     return {"result": res}
@@ -347,5 +334,6 @@ def build_graph() -> StateGraph[Any]:
                           after_narrate)
 
 
-SPEC = GraphSpec("podcast", build_graph, STAGES, "a narrated podcast with traced lines")
+SPEC = GraphSpec("podcast", build_graph, STAGES, "a narrated podcast with traced lines",
+                 PodcastParams)
 graph = build_graph().compile()  # for LangGraph dev server / Studio

@@ -8,6 +8,7 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from langgraph.graph import StateGraph
+from pydantic import BaseModel
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,7 @@ class GraphSpec:
     build: Callable[[], StateGraph[Any]]
     stages: list[str]
     description: str = ""
+    request: type[BaseModel] | None = None  # its parameters model, checked at the request
 
 
 def _builtin() -> dict[str, GraphSpec]:

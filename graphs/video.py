@@ -17,13 +17,14 @@ from langgraph.graph import StateGraph
 
 from agents import director, narrator, researcher, scriptwriter
 from agents.context import job_id, report, settings_for
+from agents.requests import VideoParams, VideoRequest, request_of
 from agents.script import Brief, Host, Line, Passage, WriterInput, WriterOutput, estimate_seconds
 from agents.scriptwriter import by_line, group_sources, short_authors, spoken_title
 from agents.video_assembler import assemble_video
 from graphs import podcast
 from graphs.registry import GraphSpec
+from services import assets
 from storage import db, library
-from storage.errors import BadInput
 from tools import video
 from tools.audio import read_wav
 from tools.embed import MODEL_ID as EMBED_MODEL
@@ -35,7 +36,6 @@ LENGTH_TOLERANCE = 0.05
 OVERHEAD_S = director.FIRST_LEAD_S + director.END_HOLD_S  # beyond speech and per-line gaps
 PAUSE_S = 0.75  # average lead + gap per line
 OVERRUN_PER_LINE_S = 0.4  # narration overrun per line the timeline absorbs by shorter pauses
-DEFAULTS = {"explainer": (60.0, "16:9"), "short": (30.0, "9:16")}
 
 
 class VideoState(TypedDict, total=False):
@@ -72,31 +72,17 @@ class VideoState(TypedDict, total=False):
     result: dict[str, Any]
 
 
-def request(state: VideoState) -> dict[str, Any]:
-    """The validated request with defaults filled in."""
-    style = state.get("style") or "explainer"
-    if style not in DEFAULTS:
-        raise BadInput("style must be explainer or short")
-    seconds = float(state.get("seconds") or DEFAULTS[style][0])
-    aspect = state.get("aspect") or DEFAULTS[style][1]
-    captions = state.get("captions") or "burn"
-    if not 10 <= seconds <= 1800:
-        raise BadInput("seconds must be between 10 and 1800")
-    if aspect not in video.SIZES:
-        raise BadInput("aspect must be 16:9 or 9:16")
-    if captions not in {"burn", "srt", "none"}:
-        raise BadInput("captions must be burn, srt or none")
-    backend = state.get("backend")
-    if backend not in (None, "auto", "kling", "veo", "runway", "synthesia"):
-        raise BadInput("backend must be auto, kling, veo, runway or synthesia")
-    return {"style": style, "seconds": seconds, "aspect": aspect, "captions": captions,
-            "backend": backend}
+def request(state: VideoState) -> VideoRequest:
+    """The validated request (defaults filled in) from the job's state."""
+    return request_of("video", state)  # type: ignore[no-any-return]
+
+
+def owner_of(state: VideoState) -> str:
+    return state.get("owner", "local")
 
 
 def brief_of(state: VideoState) -> Brief:
-    req = request(state)
-    return Brief(minutes=req["seconds"] / 60, hosts=1, style="lecture", topic=state.get("topic"),
-                 title=state.get("title"))
+    return request(state).brief()
 
 
 async def resolve(state: VideoState, config: RunnableConfig) -> VideoState:
@@ -109,10 +95,10 @@ async def plan(state: VideoState, config: RunnableConfig) -> VideoState:
     """The narrator's voice and measured pace; the speech the script should fill."""
     settings = settings_for(config)
     req = request(state)
-    voice = narrator.choose_voices(1, state.get("voices"), settings)[0]
+    voice = narrator.choose_voices(1, req.voices, settings)[0]
     hosts = scriptwriter.default_hosts(1, [voice.id], "lecture")
     pace = await narrator.seconds_per_word(hosts, settings)
-    target = req["seconds"] - OVERHEAD_S
+    target = req.seconds - OVERHEAD_S
     return {"hosts_plan": [h.model_dump() for h in hosts], "pace": pace,
             "estimate": {"target_s": target, "pause_s": PAUSE_S, "voice": voice.id}}
 
@@ -187,7 +173,7 @@ def trim(lines: list[Line], inp: WriterInput) -> list[Line]:
 
 async def write(state: VideoState, config: RunnableConfig) -> VideoState:
     """The extractive writer sized so that the video-framed script fits the target."""
-    style = request(state)["style"]
+    style = request(state).style
     passages = [Passage(**p) for p in state["passages"]]
     target = state["estimate"]["target_s"]
     goal = target
@@ -215,7 +201,7 @@ async def ground(state: VideoState, config: RunnableConfig) -> VideoState:
 
 
 def title_of(state: VideoState, passages: list[Passage]) -> str:
-    return state.get("title") or podcast.default_title(passages).replace("\u201c", "").replace(
+    return request(state).title or podcast.default_title(passages).replace("\u201c", "").replace(
         "\u201d", "").removeprefix("On ")
 
 
@@ -234,11 +220,11 @@ async def direct(state: VideoState, config: RunnableConfig) -> VideoState:
     passages = [Passage(**p) for p in state["passages"]]
     lines = [Line(**d) for d in state["lines"]]
     scenes = director.plan(lines, passages, figures, title=title_of(state, passages),
-                           style=req["style"], portrait=req["aspect"] == "9:16",
-                           backend=req["backend"])
+                           style=req.style, portrait=req.aspect == "9:16",
+                           backend=req.backend)
     for sc in scenes:
         if sc.generate:
-            sc.generate["aspect"] = req["aspect"]
+            sc.generate["aspect"] = req.aspect
             if sc.generate["backend"] == "auto":
                 sc.generate["backend"] = None
     kinds = [sc.kind for sc in scenes]
@@ -264,7 +250,7 @@ def measure(state: VideoState, lines: list[Line], audio: list[dict[str, Any]]) -
     for item in audio:
         samples, rate = read_wav(Path(item["path"]))
         speech.append(len(samples) / rate)
-    requested = request(state)["seconds"]
+    requested = request(state).seconds
     times = director.timeline(speech, lines, requested)
     total = sum(t["frames"] for t in times) / video.FPS
     n_words = sum(len(line.text.split()) for line in lines)
@@ -291,9 +277,7 @@ def recipe_of(state: VideoState, writer: dict[str, Any]) -> dict[str, Any]:
         code = version("librarian")
     except PackageNotFoundError:
         code = "source"
-    params = {k: state.get(k) for k in ("seconds", "aspect", "style", "captions", "voices",
-                                        "topic", "title", "music", "watermark", "logo",
-                                        "backend", "commercial")}
+    params = request(state).model_dump(include=set(VideoParams.model_fields))
     return {"graph": "video", "graph_version": GRAPH_VERSION, "code_version": code,
             "render_version": video.RENDER_VERSION, "parameters": params,
             "sources": state["source_ids"], "source_hashes": state["source_hashes"],
@@ -314,9 +298,10 @@ async def assemble(state: VideoState, config: RunnableConfig) -> VideoState:
     draft = state["draft"]
     writer = {"writer": draft.get("writer"), "model": draft.get("model"),
               "prompt_hashes": draft.get("prompt_hashes", {})}
-    w, h = video.SIZES[req["aspect"]]
-    style = video.Style(w, h, captions=req["captions"], watermark=state.get("watermark"),
-                        logo=state.get("logo"))
+    w, h = video.SIZES[req.aspect]
+    logo = await assets.image_file(settings, owner_of(state), req.logo) if req.logo else None
+    style = video.Style(w, h, captions=req.captions, watermark=req.watermark,
+                        logo=str(logo) if logo else None)
 
     def progress(done: int, total: int) -> None:
         report(done / total, f"rendered {done}/{total} scenes")
@@ -324,14 +309,14 @@ async def assemble(state: VideoState, config: RunnableConfig) -> VideoState:
     res = await assemble_video(settings, job_id=job_id(config), owner=state.get("owner", "local"),
                                title=title_of(state, passages), host=host, lines=lines,
                                scenes=scenes, audio=state["audio"], passages=passages,
-                               style=style, music=state.get("music", True),
-                               target_s=req["seconds"],
+                               style=style, music=req.music,
+                               target_s=req.seconds,
                                recipe=recipe_of(state, writer),
                                version_of=state.get("version_of"), writer=writer,
                                on_progress=progress)
     res.update(attributed_scenes=sum(1 for sc in scenes if sc.citations),
                figure_scenes=sum(1 for sc in scenes if sc.kind == "figure"),
-               requested_s=req["seconds"], writer=writer["writer"],
+               requested_s=req.seconds, writer=writer["writer"],
                notes=draft.get("notes", []) + res.get("notes", []),
                grounding=state["grounding"])
     return {"result": res}
@@ -342,5 +327,6 @@ def build_graph() -> StateGraph[Any]:
                                   after_narrate)
 
 
-SPEC = GraphSpec("video", build_graph, STAGES, "a narrated video with traced scenes")
+SPEC = GraphSpec("video", build_graph, STAGES, "a narrated video with traced scenes",
+                 VideoParams)
 graph = build_graph().compile()  # for LangGraph dev server / Studio

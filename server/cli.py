@@ -340,10 +340,11 @@ if __name__ == "__main__":
 @make_app.command("podcast")
 def make_podcast(
     sources_: Annotated[list[str], typer.Option("--from", help="Source ids, files or URLs.")],
-    minutes: Annotated[float, typer.Option(min=0.5, max=60)] = 5.0,
-    hosts: Annotated[int | None, typer.Option(min=1, max=4)] = None,
-    style: Annotated[str, typer.Option(help="conversational | interview | lecture")] = (
-        "conversational"),
+    minutes: Annotated[float | None, typer.Option(help="0.5 to 60 (default 5).")] = None,
+    hosts: Annotated[int | None, typer.Option(help="1 to 4 (default 1 for a lecture, else 2).")
+                     ] = None,
+    style: Annotated[str | None, typer.Option(
+        help="conversational | interview | lecture")] = None,
     voices: Annotated[str | None, typer.Option(help="Comma-separated voice ids.")] = None,
     topic: Annotated[str | None, typer.Option(help="Focus the episode on this.")] = None,
     title: Annotated[str | None, typer.Option()] = None,
@@ -357,14 +358,15 @@ def make_podcast(
     as_json: JsonOpt = False,
 ) -> None:
     """Make a podcast from sources: every line cites the paragraphs it came from."""
+    from agents.requests import request_of
     from graphs.podcast import preflight
 
     cfg = settings()
-    params: dict[str, Any] = {"sources": sources_, "minutes": minutes,
-                              "hosts": hosts or (1 if style == "lecture" else 2), "style": style,
-                              "voices": voices.split(",") if voices else None, "topic": topic,
-                              "title": title, "writer": writer, "wav": wav, "music": music,
-                              "max_cost": max_cost, "commercial": commercial}
+    params = request_of("podcast", {
+        "sources": sources_, "minutes": minutes, "hosts": hosts, "style": style,
+        "voices": voices.split(",") if voices else None, "topic": topic, "title": title,
+        "writer": writer, "wav": wav, "music": music, "max_cost": max_cost,
+        "commercial": commercial}).model_dump()
 
     async def _go() -> tuple[Any, dict[str, Any]]:
         if commercial:

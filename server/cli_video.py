@@ -10,22 +10,31 @@ import typer
 
 from server import runner
 from server.cli import Bars, JsonOpt, console, emit, export_file, make_app, out, run, settings
+from storage.errors import BadInput
+
+
+def read_file(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise BadInput(f"cannot read {path}: {exc.strerror}") from None
 
 
 @make_app.command("video")
 def make_video(
     sources_: Annotated[list[str], typer.Option("--from", help="Source ids, files or URLs.")],
     seconds: Annotated[float | None, typer.Option(
-        min=10, max=1800, help="Length (default 60 for explainer, 30 for short).")] = None,
+        help="Length, 10 to 1800 (default 60 for explainer, 30 for short).")] = None,
     aspect: Annotated[str | None, typer.Option(help="16:9 | 9:16 (default by style).")] = None,
-    style: Annotated[str, typer.Option(help="explainer | short")] = "explainer",
-    captions: Annotated[str, typer.Option(help="burn | srt | none")] = "burn",
+    style: Annotated[str | None, typer.Option(help="explainer | short")] = None,
+    captions: Annotated[str | None, typer.Option(help="burn | srt | none")] = None,
     voice: Annotated[str | None, typer.Option(help="Narrator voice id.")] = None,
     topic: Annotated[str | None, typer.Option(help="Focus the video on this.")] = None,
     title: Annotated[str | None, typer.Option()] = None,
     music: Annotated[bool, typer.Option(help="Background music ducked under speech.")] = True,
     watermark: Annotated[str | None, typer.Option(help="Text in the top corner.")] = None,
-    logo: Annotated[Path | None, typer.Option(help="PNG logo in the top corner.")] = None,
+    logo: Annotated[Path | None, typer.Option(
+        help="PNG/JPEG logo in the top corner (stored as your image asset).")] = None,
     backend: Annotated[str | None, typer.Option(
         help="Cloud clips for title/section scenes: auto | kling | veo | runway | synthesia "
              "(needs its LIBRARIAN_*_API_KEY; falls back to local rendering).")] = None,
@@ -40,13 +49,15 @@ def make_video(
                               "style": style, "captions": captions,
                               "voices": [voice] if voice else None, "topic": topic,
                               "title": title, "music": music, "watermark": watermark,
-                              "logo": str(logo.resolve()) if logo else None, "backend": backend,
-                              "commercial": commercial}
+                              "backend": backend, "commercial": commercial}
 
     async def _go() -> tuple[Any, str | None]:
-        from graphs.video import request
+        from agents.requests import request_of
+        from services.assets import put_image
 
-        request(params)  # type: ignore[arg-type]  # bad options fail before any work
+        request_of("video", params)  # bad options fail before any work
+        if logo:
+            params["logo"] = await put_image(cfg, "local", read_file(logo))
         job_id = await runner.submit(cfg, "video", params)
         bars = Bars(enabled=not as_json and sys.stderr.isatty())
         bars.add(job_id, "video")

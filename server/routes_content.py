@@ -10,14 +10,16 @@ from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.datastructures import UploadFile
 
-from graphs.registry import export_formats
+from agents.requests import ExportRequest, first_error
+from graphs.registry import export_formats, graphs
 from server import executor, plugins
 from server import limits as server_limits
 from server.auth import Owner, SettingsDep
 from server.routes_jobs import JobOut, job_out
+from services import assets
 from storage import artifacts as artifacts_db
 from storage import db, library
-from storage.errors import BadInput, Retryable
+from storage.errors import BadInput, NotFound, Retryable
 from storage.objects import LocalObjects, objects
 from storage.settings import Settings
 from tools import catalog, limits
@@ -28,9 +30,6 @@ from tools.fetch import check_url, safe_filename
 router = APIRouter(tags=["content"])
 IMPORTABLE = {"pdf", "webpage", "docx", "markdown", "text"}
 KINDS = ("pdf", "webpage", "document", "docx", "markdown", "text")
-# the request part of graphs.podcast.PodcastState
-EXPORT_PARAMS = {"podcast": {"minutes", "hosts", "style", "voices", "topic", "audience", "title",
-                             "writer", "wav", "music", "max_cost"}}
 
 
 class ImportRequest(BaseModel):
@@ -73,14 +72,6 @@ class SourcePatch(BaseModel):
     abstract: str | None = Field(None, max_length=100_000)
     language: str | None = Field(None, max_length=20)
     licence: str | None = Field(None, max_length=64, description="an SPDX id, e.g. CC-BY-4.0")
-
-
-class ExportRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    source_ids: list[Annotated[str, Field(max_length=64)]] = Field(min_length=1, max_length=100)
-    format: str = Field(max_length=50)
-    parameters: dict[str, Any] = {}
-    priority: int = Field(5, ge=1, le=10)
 
 
 class ArtifactOut(BaseModel):
@@ -153,7 +144,7 @@ async def import_content(request: Request, settings: SettingsDep, owner: Owner) 
         try:
             req = ImportRequest.model_validate_json(await request.body())
         except ValidationError as exc:
-            raise HTTPException(422, _first_error(exc)) from None
+            raise HTTPException(422, first_error(exc)) from None
         await _precheck_url(req.url, settings)
         inp: dict[str, Any] = {"source": req.url, "disabled": disabled}
         if _kind(req.kind):
@@ -197,12 +188,6 @@ async def import_content(request: Request, settings: SettingsDep, owner: Owner) 
     return job_out(job)
 
 
-def _first_error(exc: ValidationError) -> str:
-    err = exc.errors()[0]
-    where = ".".join(str(p) for p in err.get("loc", ()))
-    return f"{where}: {err.get('msg')}" if where else str(err.get("msg"))
-
-
 @router.get("/api/content", response_model=list[SourceOut])
 async def list_content(
     settings: SettingsDep, owner: Owner,
@@ -230,7 +215,8 @@ async def get_content(source_id: str, settings: SettingsDep, owner: Owner) -> di
         figures = await library.source_figures(s, source_id)
     sections = list(dict.fromkeys(" > ".join(c.heading_path) for c in chunks if c.heading_path))
     return {**catalog.describe(src, len(chunks)), "abstract": src.abstract, "sections": sections,
-            "figures": [{"label": f.label, "caption": f.caption, "page": f.page} for f in figures],
+            "figures": [{"id": f.id, "label": f.label, "caption": f.caption, "page": f.page}
+                        for f in figures],
             "references": len(src.references or [])}
 
 
@@ -295,7 +281,34 @@ async def search(settings: SettingsDep, owner: Owner,
     return [h.as_dict() for h in hits]
 
 
-@router.post("/api/content/export", status_code=202, response_model=JobOut)
+RESERVED = {"owner", "sources", "result", "version_of", "reason"}  # set by the server only
+
+
+async def _export_input(req: Any, settings: Settings, owner: str) -> dict[str, Any]:
+    """The job input of a checked export body (422 for anything the format does not take)."""
+    if isinstance(req.parameters, BaseModel):
+        logo = getattr(req.parameters, "logo", None)
+        if logo:
+            try:
+                await assets.image_key(settings, owner, logo)
+            except NotFound as exc:
+                raise HTTPException(422, f"parameters.logo: {exc}") from None
+        return req.parameters.model_dump()
+    spec = graphs()[req.format]
+    if spec.request is not None:
+        try:
+            return spec.request.model_validate(req.parameters).model_dump()
+        except ValidationError as exc:
+            raise HTTPException(422, first_error(exc)) from None
+    reserved = sorted(set(req.parameters) & RESERVED)
+    if reserved:
+        raise HTTPException(422, f"parameters {reserved} are set by the server")
+    return dict(req.parameters)
+
+
+@router.post("/api/content/export", status_code=202, response_model=JobOut,
+             responses={404: {"description": "a source is not in your library"},
+                        422: {"description": "unknown or disabled format, bad parameters"}})
 async def export(req: ExportRequest, settings: SettingsDep, owner: Owner) -> JobOut:
     """Generate content (`format`: an installed exporter) from library sources; returns the job."""
     known = export_formats()
@@ -303,23 +316,11 @@ async def export(req: ExportRequest, settings: SettingsDep, owner: Owner) -> Job
         raise HTTPException(422, f"unknown format {req.format!r} (known: {', '.join(known)})")
     if req.format in plugins.disabled(settings):
         raise HTTPException(422, f"the {req.format!r} exporter is disabled")
-    allowed = EXPORT_PARAMS.get(req.format)
-    extra = sorted(set(req.parameters) - allowed) if allowed is not None else sorted(
-        set(req.parameters) & {"owner", "sources", "result"})
-    if extra:
-        raise HTTPException(422, f"unknown parameters {extra} for {req.format}"
-                                 + (f" (known: {', '.join(sorted(allowed))})" if allowed else ""))
     async with db.session(settings) as s:
         for sid in req.source_ids:
             await library.get_source(s, sid, owner)
-    inp = {**req.parameters, "sources": list(dict.fromkeys(req.source_ids))}
-    if req.format == "podcast":
-        from graphs.podcast import brief_of
-
-        try:
-            brief_of(inp)  # type: ignore[arg-type]
-        except (BadInput, TypeError, ValueError) as exc:
-            raise HTTPException(422, str(exc)) from None
+    inp = {**await _export_input(req, settings, owner),
+           "sources": list(dict.fromkeys(req.source_ids))}
     await server_limits.charge_export(settings, owner, req.format)
     job = await executor.submit(settings, req.format, inp, owner=owner, priority=req.priority)
     return job_out(job)

@@ -77,6 +77,13 @@ async def source_figures(s: AsyncSession, source_id: str) -> list[Figure]:
     return list(res.scalars())
 
 
+async def owned_figure(s: AsyncSession, figure_id: str, owner: str) -> Figure | None:
+    """The figure when it belongs to a live source of `owner`, else None."""
+    res = await s.execute(select(Figure).join(Source, Source.id == Figure.source_id).where(
+        Figure.id == figure_id, Source.owner == owner, Source.deleted_at.is_(None)))
+    return res.scalar_one_or_none()
+
+
 async def ensure_licence(s: AsyncSession, row: dict[str, Any]) -> None:
     """Insert the licence row if it is not there yet."""
     if await s.get(Licence, row["id"]) is None:

@@ -247,11 +247,76 @@ def test_hostile_input(stack: Stack, source_id: str, tmp_path: Path) -> None:
         assert r.status_code == 422
         r = c.post("/api/content/export", json={"source_ids": [source_id], "format": "podcast",
                                                 "parameters": {"bogus": 1}})
-        assert r.status_code == 422 and "minutes" in r.json()["detail"]
+        assert r.status_code == 422 and "bogus" in str(r.json()["detail"])
         assert c.post("/api/plugins/nope/disable").status_code == 404
         after = len(c.get("/api/jobs", params={"limit": 500}).json())
     assert after == before  # nothing was queued
     assert not staging.exists() or not any(staging.rglob("*"))  # nothing was stored
+
+
+def _alice_figure(stack: Stack, source_id: str) -> tuple[str, str]:
+    """A figure (id, stored file path) of alice's source: an image another owner must not use."""
+    import io
+
+    from PIL import Image
+
+    from storage import db
+    from storage.models import Figure
+    from storage.objects import objects
+
+    settings = stack.settings()
+    png = io.BytesIO()
+    Image.new("RGB", (32, 32), "red").save(png, "PNG")
+
+    async def add() -> tuple[str, str]:
+        key = f"sources/{source_id}/figures/test-logo.png"
+        await objects(settings).put(key, png.getvalue(), "image/png")
+        async with db.session(settings) as s:
+            s.add(Figure(id="fig-alice-1", source_id=source_id, kind="figure", label="Figure 1",
+                         caption="alice's figure", page=1, object_key=key))
+        await db.dispose()
+        return "fig-alice-1", str(Path(stack.env["LIBRARIAN_HOME"]) / "objects" / key)
+
+    return asyncio.run(add())
+
+
+def test_export_requests_are_checked_at_the_request(stack: Stack, source_id: str) -> None:
+    """Wrong types, unknown fields and server paths get 422 before any job is queued."""
+    if stack.mode != "inproc":
+        pytest.skip("same API code in both modes; run once")
+    fig_id, fig_path = _alice_figure(stack, source_id)
+
+    def post(client: Any, fmt: str, sids: list[str], **params: Any) -> Any:
+        return client.post("/api/content/export", json={"source_ids": sids, "format": fmt,
+                                                        "parameters": params})
+
+    with stack.client("bob") as bob:
+        bob_source = wait_job(bob, upload(bob, DOCX)["job_id"], 90)["result"]["source_id"]
+        before = len(bob.get("/api/jobs", params={"limit": 500}).json())
+        for logo in (fig_path, "/etc/passwd", "../../etc/passwd"):
+            r = post(bob, "video", [bob_source], seconds=10, logo=logo)
+            assert r.status_code == 422 and "logo" in str(r.json()["detail"]), (logo, r.text)
+        r = post(bob, "video", [bob_source], seconds=10, logo=fig_id)  # alice's, by id
+        assert r.status_code == 422 and "no image" in r.json()["detail"], r.text
+        for bad in ({"minutes": 0}, {"minutes": []}, {"minutes": None}, {"minutes": True},
+                    {"hosts": 2.5}, {"hosts": True}, {"style": "rap"}, {"writer": "gpt"}):
+            r = post(bob, "podcast", [bob_source], **bad)
+            assert r.status_code == 422, (bad, r.text)
+            field = next(iter(bad))
+            assert any(e["loc"][-1] == field for e in r.json()["detail"]), (bad, r.text)
+        for bad in ({"seconds": 5}, {"seconds": "10"}, {"aspect": "4:3"}, {"captions": 1},
+                    {"backend": "sora"}, {"logo": ""}, {"unknown": 1}):
+            assert post(bob, "video", [bob_source], **bad).status_code == 422, bad
+        assert bob.get("/api/jobs", params={"limit": 500}).json().__len__() == before
+        schema = bob.get("/openapi.json").json()["components"]["schemas"]
+        assert {"PodcastParams", "VideoParams"} <= set(schema)
+        assert schema["PodcastParams"]["properties"]["minutes"]["maximum"] == 60
+        assert "description" in schema["VideoParams"]["properties"]["logo"]
+    with stack.client() as alice:  # the owner may use their own figure as the logo
+        r = post(alice, "video", [source_id], seconds=10, logo=fig_id, style="short")
+        assert r.status_code == 202, r.text
+        alice.delete(f"/api/jobs/{r.json()['job_id']}")
+        wait_job(alice, r.json()["job_id"], 60)
 
 
 def test_plugins_disable_is_honoured(stack: Stack, tmp_path: Path) -> None:

@@ -202,8 +202,8 @@ def test_bad_requests_are_refused() -> None:
     for bad in ({"aspect": "4:3"}, {"style": "vlog"}, {"captions": "maybe"}, {"seconds": 3},
                 {"backend": "sora"}):
         with pytest.raises(BadInput):
-            request(bad)  # type: ignore[arg-type]
-    assert request({"style": "short"})["aspect"] == "9:16"  # type: ignore[typeddict-item]
+            request({**bad, "sources": ["x"]})  # type: ignore[typeddict-item]
+    assert request({"style": "short", "sources": ["x"]}).aspect == "9:16"
 
 
 # --- cloud backends at the HTTP boundary -------------------------------------------------------

@@ -1,0 +1,242 @@
+"""What a user may ask an exporter for: one typed model per export kind.
+
+Each `*Params` model holds every default, range and allowed value of one export (the rule lives
+here only); `*Request` adds the sources and is the graph's input. `ExportRequest` is the REST
+export body, a union discriminated on `format`, so OpenAPI shows every format's parameters.
+A later export adds its `*Export` class and one line to `EXPORTS`.
+
+No parameter names a server path: a logo is the id of an image the same owner uploaded (a
+figure of one of their sources or an uploaded asset), checked against the owner at the request.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    model_validator,
+)
+
+from agents.script import Brief, Host
+from storage.errors import BadInput
+from tools import tts
+
+ID = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+Voice = Annotated[str, Field(min_length=1, max_length=200)]
+Text = Annotated[str, Field(max_length=500)]
+PodcastStyle = Literal["conversational", "interview", "lecture"]
+VideoStyle = Literal["explainer", "short"]
+Aspect = Literal["16:9", "9:16"]
+VIDEO_DEFAULTS: dict[str, tuple[float, Aspect]] = {"explainer": (60.0, "16:9"),
+                                                   "short": (30.0, "9:16")}
+STRICT = ConfigDict(extra="forbid", strict=True, use_attribute_docstrings=True)
+
+
+def default_hosts(style: str) -> int:
+    """The one hosts default: a lecture has one speaker, every other style two."""
+    return 1 if style == "lecture" else 2
+
+
+def _fill(data: Any, key: str, value: Any) -> Any:
+    if isinstance(data, dict) and key not in data:
+        return {**data, key: value}
+    return data
+
+
+class PodcastParams(BaseModel):
+    """The parameters of a podcast episode."""
+
+    model_config = STRICT
+    minutes: float = Field(5.0, ge=0.5, le=60)
+    """Length of the episode in minutes (0.5 to 60)."""
+    hosts: int = Field(2, ge=1, le=4)
+    """Number of speakers (1 to 4); default 1 for a lecture, else 2."""
+    style: PodcastStyle = "conversational"
+    """conversational, interview or lecture."""
+    voices: list[Voice] | None = Field(None, min_length=1, max_length=4)
+    """Voice ids, one per host in order (default: distinct offline voices)."""
+    topic: Text | None = None
+    """Focus the episode on this."""
+    audience: Text | None = None
+    """Who the episode is for."""
+    title: Text | None = None
+    """Episode title (default: from the sources' titles)."""
+    writer: Literal["extractive", "llm"] | None = None
+    """Script writer; default: the LLM when one is configured, else extractive."""
+    wav: bool = False
+    """Also keep a WAV master."""
+    music: bool = True
+    """Intro/outro jingle."""
+    max_cost: float | None = Field(None, ge=0)
+    """Refuse the run when the estimated voice cost in USD exceeds this."""
+    commercial: bool = False
+    """Refuse sources whose licence forbids commercial use or derivatives."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _hosts_by_style(cls, data: Any) -> Any:
+        style = data.get("style", "conversational") if isinstance(data, dict) else ""
+        return _fill(data, "hosts", default_hosts(str(style)))
+
+    def brief(self) -> Brief:
+        return Brief(minutes=self.minutes, hosts=self.hosts, style=self.style, topic=self.topic,
+                     audience=self.audience, title=self.title)
+
+
+class VideoParams(BaseModel):
+    """The parameters of a narrated video."""
+
+    model_config = STRICT
+    style: VideoStyle = "explainer"
+    """explainer (landscape, 60 s) or short (portrait, 30 s)."""
+    seconds: float = Field(60.0, ge=10, le=1800)
+    """Length in seconds (10 to 1800); default 60 for explainer, 30 for short."""
+    aspect: Aspect = "16:9"
+    """16:9 or 9:16; default by style."""
+    captions: Literal["burn", "srt", "none"] = "burn"
+    """Burn captions into the picture, add an SRT track, or none."""
+    voices: list[Voice] | None = Field(None, min_length=1, max_length=1)
+    """The narrator's voice id."""
+    topic: Text | None = None
+    """Focus the video on this."""
+    title: Text | None = None
+    """Video title (default: from the sources' titles)."""
+    music: bool = True
+    """Background music ducked under the speech."""
+    watermark: Annotated[str, Field(max_length=100)] | None = None
+    """Text in the top corner."""
+    logo: ID | None = None
+    """Id of a PNG/JPEG you uploaded (a figure of one of your sources, or an asset) for the top
+    corner."""
+    backend: Literal["auto", "kling", "veo", "runway", "synthesia"] | None = None
+    """Cloud clips for title/section scenes (needs its key; falls back to local rendering)."""
+    commercial: bool = False
+    """Refuse sources whose licence forbids commercial use or derivatives."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _defaults_by_style(cls, data: Any) -> Any:
+        style = data.get("style", "explainer") if isinstance(data, dict) else "explainer"
+        seconds, aspect = VIDEO_DEFAULTS.get(str(style), VIDEO_DEFAULTS["explainer"])
+        return _fill(_fill(data, "seconds", seconds), "aspect", aspect)
+
+    def brief(self) -> Brief:
+        return Brief(minutes=self.seconds / 60, hosts=1, style="lecture", topic=self.topic,
+                     title=self.title)
+
+
+Sources = Annotated[list[Annotated[str, Field(min_length=1, max_length=4096)]],
+                    Field(min_length=1, max_length=100)]
+
+
+class RunFields(BaseModel):
+    """What every export graph takes beside its parameters."""
+
+    sources: Sources
+    """Library source ids (the CLI also takes files and URLs, imported first)."""
+    version_of: ID | None = None
+    """The artifact this run remakes (set by regenerate)."""
+    reason: Annotated[str, Field(max_length=500)] | None = None
+    """Why it is remade."""
+
+
+class PodcastRequest(PodcastParams, RunFields):
+    """A podcast job's input."""
+
+
+class VideoRequest(VideoParams, RunFields):
+    """A video job's input."""
+
+
+REQUESTS: dict[str, type[RunFields]] = {"podcast": PodcastRequest, "video": VideoRequest}
+
+
+def request_of(kind: str, data: Any) -> Any:
+    """The validated request of an export kind from a job input, state or CLI options (other
+    keys and None values dropped: None means the default); BadInput names the first error."""
+    model = REQUESTS[kind]
+    try:
+        return model.model_validate({k: v for k, v in dict(data).items()
+                                     if k in model.model_fields and v is not None})
+    except ValidationError as exc:
+        raise BadInput(first_error(exc)) from None
+
+
+def first_error(exc: ValidationError) -> str:
+    """One line for the first problem: `where: what`."""
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err.get("loc", ()))
+    return f"{where}: {err.get('msg')}" if where else str(err.get("msg"))
+
+
+# --- REST export body -----------------------------------------------------------------------
+
+class _Export(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, use_attribute_docstrings=True)
+    format: str
+    """The export kind."""
+    parameters: Any
+    source_ids: Annotated[list[ID], Field(min_length=1, max_length=100)]
+    """Library source ids to generate from."""
+    priority: int = Field(5, ge=1, le=10)
+    """Job priority, 1 (low) to 10 (high)."""
+
+
+class PodcastExport(_Export):
+    format: Literal["podcast"]
+    parameters: PodcastParams = Field(default_factory=lambda: PodcastParams.model_validate({}))
+
+
+class VideoExport(_Export):
+    format: Literal["video"]
+    parameters: VideoParams = Field(default_factory=lambda: VideoParams.model_validate({}))
+
+
+class PluginExport(_Export):
+    """An exporter installed as a plugin: its graph checks its own parameters (or its
+    `GraphSpec.request` model does, at the request)."""
+
+    format: Annotated[str, Field(min_length=1, max_length=50)]
+    parameters: dict[str, Any] = Field(default_factory=dict)
+
+
+EXPORTS: dict[str, type[_Export]] = {  # a new export kind adds its line here
+    "podcast": PodcastExport,
+    "video": VideoExport,
+}
+
+
+def _format_of(body: Any) -> str:
+    fmt = body.get("format") if isinstance(body, dict) else getattr(body, "format", None)
+    return fmt if isinstance(fmt, str) and fmt in EXPORTS else "plugin"
+
+
+if TYPE_CHECKING:
+    ExportRequest = _Export
+else:
+    ExportRequest = Annotated[
+        Union[tuple(Annotated[m, Tag(k)]  # noqa: UP007 (a union built from EXPORTS)
+                    for k, m in {**EXPORTS, "plugin": PluginExport}.items())],
+        Discriminator(_format_of)]
+"""The REST export body: `format` picks the parameters model."""
+
+
+# --- cost -----------------------------------------------------------------------------------
+
+def estimate_cost(voices: list[tts.Voice], hosts: list[Host], seconds_per_word: dict[str, float],
+                  speech_s: float) -> dict[str, Any]:
+    """What `speech_s` seconds of speech will cost, from the voices' pace (seconds per word per
+    host name, measured by `agents.narrator.seconds_per_word`)."""
+    spw = [seconds_per_word[h.name] for h in hosts if h.name in seconds_per_word] or [
+        60.0 / (tts.DEFAULT_WPM * v.speed) for v in voices]
+    chars = int(max(0.0, speech_s) / (sum(spw) / len(spw)) * tts.CHARS_PER_WORD)
+    cost = sum(tts.estimate(chars // len(voices), v)["cost_usd"] for v in voices)
+    return {"chars": chars, "tts_cost_usd": round(cost, 2), "target_speech_s": round(speech_s, 1),
+            "voices": [v.id for v in voices],
+            "paid_voices": [v.id for v in voices if v.provider != "piper"]}
