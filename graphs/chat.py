@@ -326,7 +326,7 @@ def estimate(params: dict[str, Any], settings: Settings) -> dict[str, Any]:
     chars = int(brief.minutes * 150 * tts.CHARS_PER_WORD)
     cost = sum(tts.estimate(chars // len(voices), v)["cost_usd"] for v in voices)
     return {"voices": [v.id for v in voices], "tts_cost_usd": round(cost, 2),
-            "paid_voices": [v.id for v in voices if v.provider != "piper"],
+            "paid_voices": [v.id for v in voices if v.provider == "elevenlabs"],
             "llm_writer": settings.llm_configured, "paid_llm": paid_llm(settings)}
 
 
