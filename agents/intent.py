@@ -64,7 +64,8 @@ STOP_REF = {"the", "a", "an", "my", "our", "these", "those", "this", "that", "pa
             "thank", "you", "now", "all", "both", "attached", "here", "kindly", "also", "just",
             "same", "two", "three", "few", "some", "following"}
 NOT_A_REF = re.compile(r"\b\d+(?:\.\d+)?\b|~|\b(?:minutes?|mins?|seconds?|hours?|hosts?|"
-                       r"speakers?|voices?|elevenlabs|piper|style|long|length|commercial|use)\b")
+                       r"speakers?|voices?|elevenlabs|kokoro|piper|style|long|length|"
+                       r"commercial|use)\b")
 QUESTION_START = ("what", "how", "why", "who", "which", "when", "where", "does", "do", "is",
                   "are", "can", "could", "did", "explain", "summarize", "summarise", "tell me",
                   "according", "define", "describe", "was", "were", "should", "find")
@@ -203,7 +204,7 @@ def parse_style(text: str) -> str | None:
 
 def parse_voices(raw: str) -> list[str]:
     return list(dict.fromkeys(m.group(0) for m in re.finditer(
-        r"\b(?:piper|elevenlabs|openai):[A-Za-z0-9_\-]+", raw)))
+        r"\b(?:kokoro|piper|elevenlabs|openai):[A-Za-z0-9_\-]+", raw)))
 
 
 def parse_topic(text: str) -> str | None:

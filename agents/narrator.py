@@ -1,9 +1,9 @@
 """The narrator: voices for the hosts, their measured pace, and speech for every line.
 
 Each line is synthesised into a WAV cached by hash(text, voice, settings), so a job resumed in
-the middle of narration synthesises only the lines not yet done. Piper runs one line at a time
-(its espeak phonemiser is not thread-safe; onnxruntime already uses both cores); cloud voices
-run a few requests in parallel.
+the middle of narration synthesises only the lines not yet done. Offline voices (Kokoro, Piper)
+run one line at a time through one shared model session per engine (espeak is not thread-safe;
+onnxruntime already uses both cores); cloud voices run a few requests in parallel.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ async def narrate(lines: list[Line], hosts: list[Host], settings: Settings,
     async def one(line: Line) -> None:
         nonlocal done
         voice = voices[line.speaker]
-        gate = cloud if voice.provider != "piper" else sem
+        gate = cloud if voice.provider == "elevenlabs" else sem
         async with gate:
             cancel.check()  # a cancelled job stops within a line
             path: Path = await asyncio.to_thread(tts.synthesize_to_file, line.text, voice, settings)

@@ -239,4 +239,4 @@ def estimate_cost(voices: list[tts.Voice], hosts: list[Host], seconds_per_word: 
     cost = sum(tts.estimate(chars // len(voices), v)["cost_usd"] for v in voices)
     return {"chars": chars, "tts_cost_usd": round(cost, 2), "target_speech_s": round(speech_s, 1),
             "voices": [v.id for v in voices],
-            "paid_voices": [v.id for v in voices if v.provider != "piper"]}
+            "paid_voices": [v.id for v in voices if v.provider == "elevenlabs"]}

@@ -324,7 +324,7 @@ async def estimate(params: dict[str, Any], settings: Settings) -> dict[str, Any]
     req = export_requests.request_of("podcast", params)
     voices = narrator.choose_voices(req.hosts, req.voices, settings)
     hosts = scriptwriter.default_hosts(req.hosts, [v.id for v in voices], req.style)
-    free = [h for h, v in zip(hosts, voices, strict=False) if v.provider == "piper"]
+    free = [h for h, v in zip(hosts, voices, strict=False) if v.provider in ("piper", "kokoro")]
     pace = await narrator.seconds_per_word(free, settings) if free else {}
     est = estimate_cost(voices, hosts, pace, req.minutes * 60)
     return {"voices": est["voices"], "tts_cost_usd": est["tts_cost_usd"],

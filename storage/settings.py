@@ -82,6 +82,11 @@ class Settings(BaseSettings):
     synthesia_api_key: SecretStr | None = None
     voices_dir: Path | None = None  # extra Piper voices (*.onnx + *.onnx.json); default HOME/voices
     whisper_model: Path | None = None  # a local CTranslate2 Whisper model folder
+    # offline models installed by scripts/models.py (Kokoro, Whisper base, the CI's local LLM)
+    models_dir: Path = Field(
+        default_factory=lambda: Path.home() / ".cache" / "librarian" / "models")
+    # default voices: "auto" = Kokoro when installed, else Piper; "piper" = the fast engine
+    voice_engine: Literal["auto", "kokoro", "piper"] = "auto"
     tts_workers: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1))
 
     # jobs

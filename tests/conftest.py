@@ -18,6 +18,8 @@ from tests import netguard
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ["LANGSMITH_TRACING"] = "false"
+# Tests default to the fast Piper voices; Kokoro runs only where a test names a kokoro: voice.
+os.environ["LIBRARIAN_VOICE_ENGINE"] = "piper"
 for _key in ("LANGSMITH_API_KEY", "OPENAI_API_KEY", "LIBRARIAN_LLM_BASE_URL", "LIBRARIAN_LLM_MODEL",
              "LIBRARIAN_LLM_API_KEY", "LIBRARIAN_ELEVENLABS_API_KEY"):
     os.environ.pop(_key, None)
@@ -105,6 +107,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
         if key.startswith("LIBRARIAN_") and not key.startswith("LIBRARIAN_TEST_"):
             monkeypatch.delenv(key)
+    monkeypatch.setenv("LIBRARIAN_VOICE_ENGINE", "piper")
     get_settings.cache_clear()
 
 

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from evals.metrics import median_f0, wer
-from storage.errors import BadInput, Forbidden, Retryable
+from storage.errors import BadInput, ConfigError, Forbidden, Retryable
 from storage.settings import load_settings
-from tools import tts
+from tools import kokoro_voice, tts
 from tools.audio import read_wav
 from tools.transcribe import transcribe
 
@@ -28,13 +28,13 @@ def _voice(settings: Any, vid: str) -> tts.Voice:
 
 def test_list_and_pick_voices(tmp_path: Path) -> None:
     settings = load_settings(home=tmp_path)
-    ids = [v.id for v in tts.list_voices(settings)]
+    ids = [v.id for v in tts.list_voices(settings) if v.provider != "kokoro"]
     assert ids[:4] == ["piper:joe", "piper:joe-high", "piper:joe-low", "piper:joe-bright"]
     assert not any(i.startswith("elevenlabs:") for i in ids)
     assert [v.id for v in tts.pick_voices(3, None, settings)] == ids[:3]
     picked = tts.pick_voices(2, ["joe-high"], settings)
     assert [v.id for v in picked] == ["piper:joe-high", "piper:joe"]
-    with pytest.raises(BadInput, match="available: piper:joe"):
+    with pytest.raises(BadInput, match="available: .*piper:joe"):
         tts.pick_voices(1, ["nobody"], settings)
     with pytest.raises(BadInput):
         tts.pick_voices(5, None, settings)
@@ -209,3 +209,37 @@ def test_estimate() -> None:
     assert est["cost_usd"] == 0 and est["seconds"] == pytest.approx(600, rel=0.01)
     assert tts.estimate(10_000, eleven)["cost_usd"] == pytest.approx(3.0)
     assert tts.estimate(960, joe, wpm=80)["seconds"] == pytest.approx(120, rel=0.01)
+
+
+def test_kokoro_is_the_default_engine_when_installed(tmp_path: Path) -> None:
+    settings = load_settings(home=tmp_path, voice_engine="auto")
+    assert kokoro_voice.available(settings.models_dir), kokoro_voice.INSTALL_MSG
+    assert tts.default_engine(settings) == "kokoro"
+    assert [v.id for v in tts.pick_voices(2, None, settings)] == ["kokoro:af_heart",
+                                                                  "kokoro:am_michael"]
+    four = tts.pick_voices(4, None, settings)
+    assert len({v.name for v in four}) == 4 and {v.provider for v in four} == {"kokoro"}
+    assert [v.id for v in tts.pick_voices(2, ["piper:joe"], settings)] == ["piper:joe",
+                                                                           "piper:joe-high"]
+    spanish = tts.pick_voices(2, None, settings, language="es")
+    assert [v.name for v in spanish] == ["ef_dora", "em_alex"]
+    fast = load_settings(home=tmp_path, voice_engine="piper")
+    assert tts.pick_voices(1, None, fast)[0].id == "piper:joe"
+    missing = load_settings(home=tmp_path, voice_engine="kokoro", models_dir=tmp_path / "none")
+    with pytest.raises(ConfigError, match="kokoro"):
+        tts.pick_voices(1, None, missing)
+
+
+def test_kokoro_two_hosts_round_trip(tmp_path: Path) -> None:
+    """Two different Kokoro speakers (one shared session), each understood by the recogniser."""
+    settings = load_settings(home=tmp_path)
+    f0 = {}
+    for vid in ("kokoro:af_heart", "kokoro:am_michael"):
+        path = tts.synthesize_to_file(SENTENCE, _voice(settings, vid), settings)
+        samples, rate = read_wav(path)
+        assert rate == 24000 and 3.0 < len(samples) / rate < 12.0
+        f0[vid] = median_f0(samples, rate)
+        text = transcribe(path, settings=settings, language="en").text
+        assert wer(SENTENCE, text) <= 0.10, (vid, text)
+    assert len(kokoro_voice._SESSION) == 1
+    assert f0["kokoro:af_heart"] > f0["kokoro:am_michael"] * 1.3, f0

@@ -1,4 +1,9 @@
-"""Text to speech: offline Piper voices (bundled joe, user voices, derived voices) and ElevenLabs.
+"""Text to speech: offline Kokoro and Piper voices, and ElevenLabs.
+
+Kokoro-82M (`kokoro:af_heart`, `kokoro:am_michael`, ...: genuinely different speakers, see
+`tools.kokoro_voice`) is the default engine when installed (`make install` installs it); Piper
+(bundled joe, user voices, derived voices) is the fast engine, chosen with `--voices piper:joe,...`
+or `LIBRARIAN_VOICE_ENGINE=piper`.
 
 Derived voices ("piper:joe-low", ...) give a podcast with one offline voice several distinct
 hosts: Piper speaks at a changed `length_scale`, then the audio is resampled (band-limited, by
@@ -29,6 +34,7 @@ import numpy as np
 
 from storage.errors import BadInput, ConfigError, Forbidden, Retryable
 from storage.settings import Settings
+from tools import kokoro_voice
 
 CACHE_VERSION = 2
 # Piper voices speak fast (joe: ~212 words/min); podcasts are easier to follow, and to
@@ -76,14 +82,15 @@ CALIBRATION_TEXT = (
 class Voice:
     """One voice a host can speak with."""
 
-    id: str  # "piper:joe", "piper:joe-low", "piper:<file stem>", "elevenlabs:<voice_id>"
-    provider: str  # "piper" or "elevenlabs"
+    id: str  # "kokoro:af_heart", "piper:joe", "piper:joe-low", "elevenlabs:<voice_id>"
+    provider: str  # "kokoro", "piper" or "elevenlabs"
     name: str
     model_path: Path | None
     pitch_semitones: float = 0.0
     speed: float = 1.0
     licence: str | None = None
     sample_rate: int = 22050
+    language: str = "en-us"  # espeak-style language tag of the voice
 
 
 # ---------------------------------------------------------------------------------------- voices
@@ -122,8 +129,29 @@ def _derived(base: Voice) -> list[Voice]:
             for suffix, st, speed in DERIVED]
 
 
+def _kokoro_voices(settings: Settings) -> list[Voice]:
+    if not kokoro_voice.available(settings.models_dir):
+        return []
+    model, _ = kokoro_voice.model_files(settings.models_dir)
+    return [Voice(id=f"kokoro:{kv.name}", provider="kokoro", name=kv.name, model_path=model,
+                  licence=kokoro_voice.LICENCE, sample_rate=kokoro_voice.SAMPLE_RATE,
+                  language=kv.lang)
+            for kv in kokoro_voice.VOICES]
+
+
+def default_engine(settings: Settings) -> str:
+    """"kokoro" when installed (and not switched off), else "piper"."""
+    if settings.voice_engine == "piper":
+        return "piper"
+    if kokoro_voice.available(settings.models_dir):
+        return "kokoro"
+    if settings.voice_engine == "kokoro":
+        raise ConfigError(kokoro_voice.INSTALL_MSG)
+    return "piper"
+
+
 def list_voices(settings: Settings) -> list[Voice]:
-    """Every usable voice: Piper base voices, their derived variants, then ElevenLabs voices."""
+    """Every usable voice: Kokoro, Piper base voices and their derived variants, ElevenLabs."""
     bases: list[Voice] = []
     if _piper_available():
         try:
@@ -141,7 +169,7 @@ def list_voices(settings: Settings) -> list[Voice]:
                 voice = _user_voice(model)
                 if voice and voice.id not in {b.id for b in bases}:
                     bases.append(voice)
-    voices = bases + [d for b in bases for d in _derived(b)]
+    voices = _kokoro_voices(settings) + bases + [d for b in bases for d in _derived(b)]
     if settings.elevenlabs_api_key is not None:
         voices += [Voice(id=f"elevenlabs:{vid}", provider="elevenlabs", name=name,
                          model_path=None, licence="ElevenLabs terms of service",
@@ -161,11 +189,13 @@ def _resolve(name: str, voices: list[Voice]) -> Voice | None:
     return None
 
 
-def pick_voices(n: int, requested: list[str] | None, settings: Settings) -> list[Voice]:
+def pick_voices(n: int, requested: list[str] | None, settings: Settings, *,
+                language: str = "en") -> list[Voice]:
     """`n` distinct voices for `n` hosts (1-4): the requested ones, then defaults.
 
-    Defaults never cost money: Piper base voices first (joe, then user voices), then derived
-    voices (low, high, bright) so that hosts stay clearly distinct with only joe installed.
+    Defaults never cost money: Kokoro's distinct speakers of `language` when installed (af_heart,
+    am_michael, bf_emma, bm_george, ...), else Piper base voices (joe, then user voices), then
+    derived voices (low, high, bright) so that hosts stay distinct with only joe installed.
     Unrequested hosts get voices of the first requested voice's provider when possible.
     """
     if not 1 <= n <= 4:
@@ -185,11 +215,13 @@ def pick_voices(n: int, requested: list[str] | None, settings: Settings) -> list
         if voice in chosen:
             raise BadInput(f"voice {voice.id!r} named twice; each host needs its own voice")
         chosen.append(voice)
-    provider = chosen[0].provider if chosen else "piper"
+    provider = chosen[0].provider if chosen else default_engine(settings)
     bases = [v for v in voices if v.pitch_semitones == 0 and v.speed == 1.0]
     derived = sorted((v for v in voices if v not in bases),
                      key=lambda v: [d[0] for d in DERIVED].index(v.id.rsplit("-", 1)[1]))
-    order = bases + derived
+    lang = language.lower().split("-")[0]
+    order = sorted(bases + derived, key=lambda v: (v.provider != provider,
+                                                   v.language.split("-")[0] != lang))
     order = [v for v in order if v.provider == provider] + [v for v in order
                                                             if v.provider != "elevenlabs"]
     for voice in order:
@@ -365,6 +397,9 @@ def synthesize(text: str, voice: Voice, settings: Settings, *,
         raise BadInput("text has nothing to say")
     if voice.provider == "piper":
         return _piper_synth(text, voice), voice.sample_rate
+    if voice.provider == "kokoro":
+        return (kokoro_voice.synth(text, voice.name, voice.language, settings.models_dir),
+                kokoro_voice.SAMPLE_RATE)
     if voice.provider == "elevenlabs":
         return _elevenlabs_synth(text, voice, settings, transport), ELEVENLABS_RATE
     raise BadInput(f"unknown voice provider {voice.provider!r}")
@@ -378,6 +413,10 @@ def _voice_params(voice: Voice) -> dict[str, Any]:
         size = voice.model_path.stat().st_size if voice.model_path.is_file() else 0
         params.update(model=voice.model_path.name, model_size=size, pace=PIPER_PACE,
                       max_chars=PIPER_MAX_CHARS, gap=SENTENCE_GAP_S)
+    elif voice.provider == "kokoro" and voice.model_path is not None:
+        size = voice.model_path.stat().st_size if voice.model_path.is_file() else 0
+        params.update(model=voice.model_path.name, model_size=size, lang=voice.language,
+                      max_chars=kokoro_voice.MAX_CHARS, gap=kokoro_voice.SENTENCE_PAUSE_S)
     elif voice.provider == "elevenlabs":
         params.update(model=ELEVENLABS_MODEL, rate=ELEVENLABS_RATE,
                       max_chars=ELEVENLABS_MAX_CHARS)
@@ -444,7 +483,8 @@ def estimate(chars: int, voice: Voice, wpm: float | None = None) -> dict[str, An
     """Rough duration and cost of speaking `chars` characters.
 
     `wpm` defaults to 160 x voice.speed (pass `words_per_minute(...)` for a measured figure).
-    Cost is 0 for Piper; for ElevenLabs it is an estimate at $0.30 per 1,000 characters.
+    Cost is 0 for the offline voices; for ElevenLabs it is an estimate at $0.30 per 1,000
+    characters.
     """
     rate = wpm if wpm else DEFAULT_WPM * voice.speed
     seconds = max(0, chars) / CHARS_PER_WORD / rate * 60.0
