@@ -39,6 +39,7 @@ class Span:
     bold: bool
     italic: bool
     base: float | None = None  # baseline y (text origin), when known
+    font: str = ""  # the font's identity (base name and weight): headings often use their own
 
 
 @dataclass
@@ -56,6 +57,8 @@ class Line:
     spans: list[Span] = field(default_factory=list)
     gaps: list[float] = field(default_factory=list)  # x gap before each span but the first
     raw: str = ""  # the text with superscript markers kept (author lists use them as separators)
+    marked: str = ""  # the text with "|" where a superscript marker or a wide gap stood
+    font: str = ""  # the font of most of the line's characters
 
     @property
     def box(self) -> Box:
@@ -74,7 +77,7 @@ class PageContent:
     graphics: list[Box]  # images and vector paths
 
 
-def _font_style(font: Any, cache: dict[int, tuple[bool, bool]]) -> tuple[bool, bool]:
+def _font_style(font: Any, cache: dict[int, tuple[bool, bool, str]]) -> tuple[bool, bool, str]:
     key = ctypes.cast(font, ctypes.c_void_p).value or 0
     style = cache.get(key)
     if style is None:
@@ -87,7 +90,7 @@ def _font_style(font: Any, cache: dict[int, tuple[bool, bool]]) -> tuple[bool, b
         flags = pdfium_c.FPDFFont_GetFlags(font)
         bold = bool(_BOLD_NAME.search(name)) or weight >= 600 or bool(flags & (1 << 18))
         italic = bool(_ITALIC_NAME.search(name)) or bool(flags & (1 << 6))
-        style = cache[key] = (bold, italic)
+        style = cache[key] = (bold, italic, f"{name}/{weight}")
     return style
 
 
@@ -134,7 +137,7 @@ def _walk(page: Any, text_page: Any, out: PageContent, graphics: bool) -> None:
     buf_len = 4096
     buf = ctypes.create_string_buffer(buf_len * 2)
     wbuf = ctypes.cast(buf, ctypes.POINTER(pdfium_c.FPDF_WCHAR))
-    fonts: dict[int, tuple[bool, bool]] = {}
+    fonts: dict[int, tuple[bool, bool, str]] = {}
     page_area = out.width * out.height
     identity = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
     # depth-first over page and form objects, keeping content order
@@ -179,9 +182,9 @@ def _walk(page: Any, text_page: Any, out: PageContent, graphics: bool) -> None:
             size = size_f.value * abs(m[0] * m[3] - m[1] * m[2]) ** 0.5
             if size <= 0.5:
                 size = tl[3] - tl[1]
-            bold, italic = _font_style(pdfium_c.FPDFTextObj_GetFont(obj), fonts)
+            bold, italic, font = _font_style(pdfium_c.FPDFTextObj_GetFont(obj), fonts)
             out.spans.append(Span(tl[0], tl[1], tl[2], tl[3], text, round(size, 2), bold, italic,
-                                  out.height - m[5]))
+                                  out.height - m[5], font))
         elif kind in (pdfium_c.FPDF_PAGEOBJ_IMAGE, pdfium_c.FPDF_PAGEOBJ_PATH,
                       pdfium_c.FPDF_PAGEOBJ_SHADING):
             w, h = tl[2] - tl[0], tl[3] - tl[1]
@@ -211,10 +214,50 @@ def build_lines(content: PageContent) -> list[Line]:
             target.y0, target.y1 = min(target.y0, s.y0), max(target.y1, s.y1)
     for line in lines:
         _finish_line(line)
-    return [ln for ln in lines if ln.text]
+    return _attach_labels([ln for ln in lines if ln.text])
 
 
-_MARK = r"(?:\d{1,2}(?!\d)|[a-z]|[*∗†‡§¶‖#♠♢♡♣♥♦⋆\u03b1-\u03c9])"
+_LABEL = re.compile(r"^(?:\[\d{1,4}\]|\(?\d{1,4}[.)]?|[•·▪◦‣∙–-]|\(?[a-zA-Z][.)])$")
+
+
+def _attach_labels(lines: list[Line]) -> list[Line]:
+    """Join an enumeration label ("12.", "[3]", "•") set apart from its text on the same
+    baseline ("1." in a number column, the entry beside it), so reading order keeps them
+    together."""
+    out: list[Line] = []
+    used: set[int] = set()
+    for k, ln in enumerate(lines):
+        if k in used:
+            continue
+        if _LABEL.match(ln.text):
+            for j in range(max(0, k - 8), min(len(lines), k + 8)):
+                other = lines[j]
+                if j == k or j in used or other.page != ln.page:
+                    continue
+                gap = other.x0 - ln.x1
+                overlap = min(other.y1, ln.y1) - max(other.y0, ln.y0)
+                if 0 <= gap < 5 * ln.size and overlap > 0.5 * min(ln.y1 - ln.y0,
+                                                                 other.y1 - other.y0):
+                    _prepend(other, ln)
+                    used.add(k)
+                    break
+            if k in used:
+                continue
+        out.append(ln)
+    return out
+
+
+def _prepend(line: Line, label: Line) -> None:
+    gap = line.x0 - label.x1
+    line.spans = label.spans + line.spans
+    line.gaps = label.gaps + [gap] + line.gaps
+    line.text = f"{label.text} {line.text}"
+    line.raw = f"{label.raw} {line.raw}"
+    line.marked = f"{label.marked} {line.marked}"
+    line.x0 = label.x0
+
+
+_MARK = r"(?:\d{1,2}(?!\d)|[a-z]|[IVX]{1,4}|[*∗†‡§¶‖#♠♢♡♣♥♦⋆\u03b1-\u03c9])"
 _MARKER = re.compile(rf"{_MARK}(?:\s*[,–-]?\s*{_MARK})*")
 
 
@@ -233,8 +276,9 @@ def _superscript_marker(s: Span, line: Line, base: float | None, before: str) ->
     return not (t[0].isdigit() and word.isalpha() and len(word) <= 2)  # m², x²
 
 
-def _join_spans(line: Line, base: float | None) -> str:
-    """The line's text; with `base`, superscript marks above that baseline are left out."""
+def _join_spans(line: Line, base: float | None, mark: str = "") -> str:
+    """The line's text; with `base`, superscript marks above that baseline are left out
+    (replaced by `mark`, and so are wide gaps, when `mark` is given)."""
     parts: list[str] = []
     pending = False  # a dropped superscript stood after a space
     for i, s in enumerate(line.spans):
@@ -244,7 +288,11 @@ def _join_spans(line: Line, base: float | None) -> str:
         if base is not None and len(line.spans) > 1 and \
                 _superscript_marker(s, line, base, "".join(parts)):
             pending = pending or spaced
+            if mark:
+                parts.append(mark)
             continue
+        if mark and i and gap > 1.5 * s.size:
+            parts.append(mark)
         if parts and not parts[-1].endswith((" ", SOFT_HYPHEN)) and not t.startswith(" ") and (
                 spaced or pending) and not (t[:1] in ":;,.)]" and gap < 0.5 * s.size):
             parts.append(" ")
@@ -268,6 +316,11 @@ def _finish_line(line: Line) -> None:
     small = base is not None and any(s.size <= 0.85 * line.size for s in line.spans)
     line.text = _join_spans(line, base if small else None)
     line.raw = _join_spans(line, None) if small else line.text
+    line.marked = _join_spans(line, base if small else None, " | ")
+    fonts: dict[str, int] = {}
+    for sp in line.spans:
+        fonts[sp.font] = fonts.get(sp.font, 0) + len(sp.text.strip())
+    line.font = max(fonts.items(), key=lambda kv: kv[1])[0] if fonts else ""
     if core:  # baseline box without super/subscripts
         line.y0, line.y1 = min(s.y0 for s in core), max(s.y1 for s in core)
 
