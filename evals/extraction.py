@@ -143,7 +143,7 @@ def score(doc: Any, want: dict[str, Any]) -> dict[str, float | None]:
     from evals.metrics import caption_recall
 
     summary = doc.abstract
-    if doc.kind == "webpage":  # a page's lead paragraph stands for the abstract
+    if doc.kind == "webpage" and not summary:  # else the page's lead paragraph stands for it
         summary = next((b.text for b in doc.blocks if b.kind == "paragraph"), None)
     values: dict[str, float | None] = {
         "title_exact": _title_exact(doc.title, want["title"]),

@@ -26,7 +26,7 @@ def test_tsne_main_text(testdata: Path) -> None:
     assert "Herein a heavy-tailed Student t-distribution" in text
     assert "Categories:" not in text
     assert doc.kind == "webpage"
-    assert doc.title == "T-distributed stochastic neighbor embedding"
+    assert doc.title == "t-distributed stochastic neighbor embedding"  # as its <h1> prints it
     assert doc.url == "https://en.wikipedia.org/wiki/T-distributed_stochastic_neighbor_embedding"
     assert doc.language == "en"
     headings = [h.text for h in doc.headings]
@@ -56,8 +56,9 @@ def test_duck_headings_and_paths(testdata: Path) -> None:
     para = next(b for b in doc.blocks if b.text.startswith("Ducks have a cosmopolitan"))
     assert para.kind == "paragraph"
     assert para.heading_path == ["Duck", "Distribution and habitat"]
-    # trafilatura's author guess on this page is a navigation box, not a person
-    assert doc.authors == []
+    # the JSON-LD author (trafilatura's own guess on this page is a navigation box)
+    assert doc.authors == ["Contributors to Wikimedia projects"]
+    assert doc.title == "Duck"  # JSON-LD name and <h1>, not og:title "Duck - Wikipedia"
     assert any(b.kind == "table" and "Kingdom: | Animalia" in b.text for b in doc.blocks)
 
 
@@ -87,6 +88,47 @@ def test_small_page_and_fetched_url() -> None:
     assert doc.licence == "CC-BY-NC-4.0"
     assert [b.kind for b in doc.blocks if b.text.startswith("Punkt")] == ["list", "list"]
     assert all(b.heading_path == ["Notiz", "Teil"] for b in doc.blocks if b.kind == "list")
+
+
+_SCHOLARLY = """<html><head><title>Heat stress in wheat | Some Journal</title>
+  <meta name="citation_title" content="Heat stress in wheat: a field study">
+  <meta name="citation_author" content="Ana Pérez"><meta name="citation_author" content="Bo Li">
+  <meta name="citation_doi" content="10.1234/abc.5678"><meta name="citation_language" content="es">
+  <meta name="citation_publication_date" content="2021/03/04">
+  <meta property="og:description" content="Heat stress limits wheat yields... Read more">
+  </head><body><header><h1>Heat stress in wheat: a field study</h1></header><article>
+  <p>We measured grain yields under heat stress in three seasons and twelve field plots.</p>
+  <p>The second paragraph holds more text so that the page has a main body for trafilatura.</p>
+  </article></body></html>"""
+
+_JSONLD = """<html><head><title>Site name</title><script type="application/ld+json">
+  <![CDATA[{"@context": "https://schema.org", "@graph": [{"@type": "WebSite", "name": "Site"},
+  {"@type": "ScholarlyArticle", "headline": "Rivers of the north", "description":
+   "We describe the rivers of the north and how they change with the seasons.",
+   "author": [{"@type": "Person", "givenName": "Ines", "familyName": "Sousa"},
+              {"@type": "Person", "name": "Karl Berg"}], "datePublished": "2020-05-01"}]}]]>
+  </script></head><body><article><h1>Rivers of the North</h1>
+  <p>The opening paragraph of the article says something else about rivers and seasons.</p>
+  <p>More text follows here so that trafilatura keeps the article body as main text.</p>
+  <footer><p>Posted by Someone Else.</p></footer></article></body></html>"""
+
+
+def test_citation_meta_tags_give_the_front_matter() -> None:
+    doc = extract_webpage(_SCHOLARLY)
+    assert doc.title == "Heat stress in wheat: a field study"
+    assert doc.authors == ["Ana Pérez", "Bo Li"]
+    assert doc.doi == "10.1234/abc.5678" and doc.language == "es"
+    assert doc.published == "2021/03/04"
+    assert doc.abstract is None  # a cut-off teaser is not an abstract
+
+
+def test_json_ld_article_and_byline() -> None:
+    doc = extract_webpage(_JSONLD)
+    assert doc.title == "Rivers of the North"  # the stated headline, as the page prints it
+    assert doc.authors == ["Ines Sousa", "Karl Berg"]  # JSON-LD before the page's byline
+    assert doc.abstract and doc.abstract.startswith("We describe the rivers")
+    byline = extract_webpage(_JSONLD.replace('"author"', '"contributor"'))
+    assert byline.authors == ["Someone Else"]
 
 
 def test_page_without_licence() -> None:

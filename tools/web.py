@@ -13,6 +13,7 @@ from storage.errors import BadInput
 from tools import limits
 from tools.document import Block, Document
 from tools.licences import detect_licence
+from tools.web_meta import displayed_title, page_meta
 
 _HTML_HINT = re.compile(r"<\s*(?:!doctype|html|head|body|p|div|article|main|h[1-6]|span)\b", re.I)
 _CITE_MARK = re.compile(r"^\[\s*(?:\d+|[a-z]|note \d+|citation needed|\w{1,12})\s*\]$", re.I)
@@ -171,6 +172,18 @@ def _page_licence(tree: Any, meta_licence: str | None) -> tuple[str, str] | None
     return best[1] if best else None
 
 
+def _title(stated: Any, found: str, tree: Any, blocks: list[Block]) -> str:
+    """The page's title: a stated one (citation_title, JSON-LD, OpenGraph, <title>) in the form
+    the page prints it as its top heading, else the stated scholarly title, else trafilatura's."""
+    if stated is None:
+        return found
+    tops = [" ".join(h.text_content().split()) for h in tree.iter("h1")]
+    tops += [b.text for b in blocks[:3] if b.kind == "heading"]
+    candidates = [t for t in [stated.title, *stated.names, found] if t]
+    return displayed_title(candidates, tops) or stated.title or found or next(
+        (b.text for b in blocks if b.kind == "heading"), "")
+
+
 def _parse(html: str) -> Any:
     try:
         return lxml.html.fromstring(html)
@@ -204,11 +217,11 @@ def extract_webpage(html: bytes | str, url: str | None = None) -> Document:
         raise BadInput("no main text found on the web page")
 
     meta = trafilatura.extract_metadata(html, default_url=url)
-    title = (meta.title if meta else None) or root.get("title") or ""
-    if not title:
-        title = next((b.text for b in blocks if b.kind == "heading"), url or "Untitled")
+    stated = page_meta(tree) if tree is not None else None
+    title = _title(stated, (meta.title if meta else None) or root.get("title") or "", tree,
+                   blocks) or url or "Untitled"
     canonical = (meta.url if meta else None) or url
-    language = (meta.language if meta else None) or (
+    language = (stated.language if stated else None) or (meta.language if meta else None) or (
         (tree.get("lang") or tree.get("xml:lang") or "").split("-")[0].lower() or None
         if tree is not None else None)
     licence = _page_licence(tree, meta.license if meta else None)
@@ -228,8 +241,10 @@ def extract_webpage(html: bytes | str, url: str | None = None) -> Document:
         kind="webpage",
         title=title.strip(),
         blocks=blocks,
-        authors=_authors(meta.author if meta else None),
-        published=meta.date if meta else None,
+        authors=(stated.authors if stated else None) or _authors(meta.author if meta else None),
+        published=(stated.published if stated else None) or (meta.date if meta else None),
+        abstract=(stated.abstract or stated.description) if stated else None,
+        doi=stated.doi if stated else None,
         licence=licence[0] if licence else None,
         licence_evidence=licence[1] if licence else None,
         url=canonical,
