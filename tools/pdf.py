@@ -16,6 +16,7 @@ from storage import cancel
 from storage.errors import BadInput
 from tools import limits
 from tools.document import Block, Document, Figure
+from tools.pdf_front import ABSTRACT_HEAD, ABSTRACT_RUNIN, authors_below, letters, pick_abstract
 from tools.pdf_layout import (
     SOFT_HYPHEN,
     Box,
@@ -36,7 +37,6 @@ _CAPTION = re.compile(r"^(Figure|FIGURE|Fig\.|FIG\.|Table|TABLE)\s*(\d+|[IVX]+)\
 _REF_HEADING = re.compile(r"^(?:\d+\.?\s*)?(references|bibliography|literature cited|works cited)$",
                           re.I)
 _REF_NUMBER = re.compile(r"^(\[\d{1,3}\]|\d{1,3}\.?\s)")
-_ABSTRACT = re.compile(r"^abstract[:.]?\s*", re.I)
 _DOI = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>,;]+)", re.I)
 _ARXIV = re.compile(r"arXiv:\s*(\d{4}\.\d{4,5})(?:v\d+)?", re.I)
 _LICENCE = re.compile(r"(creative\s*commons[^.]*|\bCC[- ]BY(?:[- ](?:NC|ND|SA))*(?:[- ]\d\.\d)?)",
@@ -315,12 +315,13 @@ def _assemble(pages: list[PageContent], info: dict[str, str], render: Render | N
     figures, caption_ids = _captions(stream, body, render, pages, graphics, hyphens)
     inside = _inside_figures(stream, figures, caption_ids)
     title, title_ids = _title(stream, body, info)
-    heading_groups = _headings(stream, body, caption_ids | title_ids | inside)
+    authors, author_ids = _authors(stream, title_ids, body, info)
+    heading_groups = _headings(stream, body, caption_ids | title_ids | inside | author_ids)
     heading_ids = set(heading_groups)
     levels = _levels(stream, heading_ids)
     continuation = {j for g in heading_groups.values() for j in g[1:]}
     doc = Document(kind="pdf", title=title, pages=len(pages))
-    doc.authors = _authors(lines[0] if lines else [], title, body, info)
+    doc.authors = authors
     front = _FrontMatter(stream, body, pages[0].height, heading_ids, title_ids, doc.authors)
     path: list[tuple[int, str]] = []
     para: list[Line] = []
@@ -329,6 +330,7 @@ def _assemble(pages: list[PageContent], info: dict[str, str], render: Render | N
     ref_lines: list[Line] = []
     skip = caption_ids | title_ids | inside | continuation
     last_heading = -1
+    abstract_seen = False
 
     def flush() -> None:
         if para:
@@ -372,16 +374,26 @@ def _assemble(pages: list[PageContent], info: dict[str, str], render: Render | N
             doc.blocks[-1].bbox = _bbox(group)
             path.append((level, text))
             last_heading = i
+            abstract_seen = abstract_seen or bool(ABSTRACT_HEAD.match(letters(text)))
             continue
-        if para and (_breaks(para[-1], ln, stream, i, last_heading)
-                     or front.boundary(para[-1], ln)):
+        runin = ABSTRACT_RUNIN.match(ln.text) if ln.page <= 2 and not abstract_seen else None
+        if runin:  # "Abstract: We ..." is a run-in heading
             flush()
+            doc.blocks.append(Block(text=runin[1], kind="heading", page=ln.page, bbox=_bbox([ln]),
+                                    level=1, heading_path=[]))
+            path[:] = [(1, runin[1])]
+            ln.text = runin[2]
+        elif para and (_breaks(para[-1], ln, stream, i, last_heading)
+                       or front.boundary(para[-1], ln)):
+            flush()
+        abstract_seen = abstract_seen or bool(runin)
         para.append(ln)
     flush()
     doc.references = _split_references(ref_lines, hyphens)
     doc.figures = [fig for fig, _ in figures]
     _metadata(doc, pages, lines, info, body)
-    doc.kind = "paper" if doc.abstract or doc.references else "pdf"
+    found_as = doc.metadata.get("abstract_found_as")
+    doc.kind = "paper" if found_as not in (None, "lead paragraph") or doc.references else "pdf"
     return doc
 
 
@@ -463,22 +475,41 @@ def _inside_figures(stream: list[Line], figures: list[tuple[Figure, list[int]]],
 
 
 def _title(stream: list[Line], body: float, info: dict[str, str]) -> tuple[str, set[int]]:
+    """The largest text in the upper part of page 1, unless it reads as a banner (a journal
+    name or section label: a few words, lower-case or set off to the right or in the top
+    margin) while longer large text follows; then the next size down."""
     first = [(i, ln) for i, ln in enumerate(stream) if ln.page == 1]
     bottom = max((ln.y1 for _, ln in first), default=1.0)
+    width = max((ln.x1 for _, ln in first), default=1.0)
     cands = [(i, ln) for i, ln in first
              if ln.y0 < 0.6 * bottom and len(ln.text) > 3 and ln.size > body * 1.15]
-    if cands:
-        big = max(ln.size for _, ln in cands)
-        picked = sorted([(i, ln) for i, ln in cands if ln.size >= big - 0.5],
-                        key=lambda t: t[1].y0)
-        group = [picked[0]]
-        for i, ln in picked[1:]:
-            if ln.y0 - group[-1][1].y1 < 1.2 * big:
-                group.append((i, ln))
+    sizes = sorted({round(ln.size * 2) / 2 for _, ln in cands}, reverse=True)
+    for k, big in enumerate(sizes):
+        group = _title_group([(i, ln) for i, ln in cands if ln.size >= big - 0.5])
         text = join_lines([ln.text for _, ln in group])
-        if len(text) > 5:
-            return text, {i for i, _ in group}
+        if len(text) <= 5:
+            continue
+        lines = [ln for _, ln in group]
+        banner = len(text.split()) <= 3 and (
+            not text[:1].isupper() and not text[:1].isdigit()
+            or min(ln.x0 for ln in lines) > 0.5 * width
+            or max(ln.y1 for ln in lines) < 0.12 * bottom)
+        if banner and k + 1 < len(sizes):
+            cands = [(i, ln) for i, ln in cands if ln.size < big - 0.5]
+            continue
+        return text, {i for i, _ in group}
     return info.get("Title", ""), set()
+
+
+def _title_group(picked: list[tuple[int, Line]]) -> list[tuple[int, Line]]:
+    """The first block of same-size lines from the top (a title may wrap)."""
+    picked = sorted(picked, key=lambda t: t[1].y0)
+    big = max(ln.size for _, ln in picked)
+    group = [picked[0]]
+    for i, ln in picked[1:]:
+        if ln.y0 - group[-1][1].y1 < 1.2 * big:
+            group.append((i, ln))
+    return group
 
 
 def _is_heading_text(text: str) -> bool:
@@ -496,6 +527,9 @@ def _headings(stream: list[Line], body: float, skip: set[int]) -> dict[int, list
         if i in skip:
             continue
         text = ln.text
+        if ln.page <= 2 and ABSTRACT_HEAD.match(letters(text)):
+            found.append(i)  # "Abstract" alone on its line is a heading in any font
+            continue
         if not _is_heading_text(text):
             continue
         numbered = _NUMBERED.match(text) or _ROMAN.match(text)
@@ -509,8 +543,8 @@ def _headings(stream: list[Line], body: float, skip: set[int]) -> dict[int, list
                 _isolated(stream, i):
             found.append(i)
     anchors = [i for i in found if stream[i].page == 1 and (
-        _NUMBERED.match(stream[i].text) or re.match(
-        r"(abstract|introduction|summary|background)\b", stream[i].text, re.I))]
+        _NUMBERED.match(stream[i].text) or ABSTRACT_HEAD.match(letters(stream[i].text))
+        or re.match(r"(abstract|introduction|summary|background)\b", stream[i].text, re.I))]
     if anchors:  # bold front matter (author names) is not a heading
         found = [i for i in found if i >= anchors[0]]
     out: dict[int, list[int]] = {}
@@ -624,12 +658,9 @@ def _split_references(lines: list[Line], hyphens: Hyphens | None = None) -> list
 
 def _metadata(doc: Document, pages: list[PageContent], lines: list[list[Line]],
               info: dict[str, str], body: float) -> None:
-    abstract = [b for b in doc.blocks if b.heading_path[:1] and _ABSTRACT.match(b.heading_path[0])
-                and b.kind == "paragraph"]
-    if not abstract:
-        abstract = [b for b in doc.blocks[:40] if b.kind == "paragraph" and _ABSTRACT.match(b.text)]
-    if abstract:
-        doc.abstract = _ABSTRACT.sub("", " ".join(b.text for b in abstract)).strip()
+    doc.abstract, found_as = pick_abstract(doc.blocks)
+    if found_as:
+        doc.metadata["abstract_found_as"] = found_as
     first_text = "\n".join([s.text for s in pages[0].spans] + pages[0].rotated)
     m = _DOI.search(first_text) or _DOI.search(info.get("Title", ""))
     if m:
@@ -674,9 +705,6 @@ def _metadata(doc: Document, pages: list[PageContent], lines: list[list[Line]],
                 break
 
 
-_AFFILIATION = re.compile(r"universit|institut|department|school|@|abstract|college|laborator|"
-                          r"\binc\b|\bcorp\b|research|centre|center|hospital|faculty", re.I)
-_NAME_SPLIT = re.compile(r"\s*(?:,|;|&|\band\b|[*∗†‡§¶‖#♠♢♡♣♥♦⋆\u03b1-\u03c9]|\d)+\s*")
 
 
 def _rows(lines: list[Line]) -> list[list[Line]]:
@@ -694,30 +722,16 @@ def _rows(lines: list[Line]) -> list[list[Line]]:
     return [sorted(r, key=lambda x: x.x0) for r in rows]
 
 
-def _authors(first: list[Line], title: str, body: float, info: dict[str, str]) -> list[str]:
-    """Author names in printed order, without affiliation and footnote marks."""
-    rows = _rows(first)
-    title_end = -1.0
-    for row in rows:
-        for ln in row:
-            if ln.text and ln.text[:20] in title or title.endswith(ln.text[-20:]):
-                title_end = max(title_end, ln.y1)
-    names: list[str] = []
-    for row in rows:
-        if row[0].y0 <= title_end or row[0].y0 > title_end + 120:
-            continue
-        if any(_AFFILIATION.search(ln.text) for ln in row) or names and all(
-                ln.size < body - 1 for ln in row):
-            break
-        for ln in row:
-            for part in _NAME_SPLIT.split(ln.raw or ln.text):
-                words = part.split()
-                if 2 <= len(words) <= 5 and all(w[:1].isupper() for w in words):
-                    names.append(" ".join(w if not w.isupper() or len(w) < 3 else w.title()
-                                          for w in words))
+def _authors(stream: list[Line], title_ids: set[int], body: float,
+             info: dict[str, str]) -> tuple[list[str], set[int]]:
+    """Author names in printed order, without affiliation and footnote marks, and the stream
+    indexes of the lines that print them."""
+    first = [ln for ln in stream if ln.page == 1]
+    names, used = authors_below([stream[i] for i in sorted(title_ids)], first, body, _rows(first))
     if not names and info.get("Author"):
         names = [a.strip() for a in re.split(r";|,| and ", info["Author"]) if a.strip()]
-    return names
+    ids = {id(ln) for ln in used}
+    return names, {i for i, ln in enumerate(stream) if id(ln) in ids}
 
 
 _FRONT_START = re.compile(
@@ -739,7 +753,8 @@ class _FrontMatter:
         self.body, self.height = body, height
         self.index = {id(ln): i for i, ln in enumerate(stream) if ln.page == 1}
         abstract = [i for i, ln in enumerate(stream) if ln.page == 1 and i not in title_ids
-                    and ln.text[:8].lower() == "abstract"]
+                    and (ln.text[:8].lower() == "abstract"
+                         or ABSTRACT_HEAD.match(letters(ln.text)))]
         starts = abstract + [i for i in heading_ids if stream[i].page == 1 and i not in title_ids]
         self.anchor = min(starts, default=-1)  # the abstract, or else the first heading
         self.top = stream[abstract[0]].y0 if abstract else -1.0  # the top of the abstract
