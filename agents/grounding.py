@@ -15,7 +15,8 @@ from collections.abc import Iterable
 import numpy as np
 
 from agents.script import Line, Passage
-from agents.scriptwriter import candidates, framing_words, speakable
+from agents.scriptwriter import candidates, framing_words
+from agents.speech import speakable
 from tools.embed import embed
 
 THRESHOLD = 0.6

@@ -48,6 +48,13 @@ def quality(text: str, kind: str, section: str) -> float:
     return score
 
 
+def abstract_bonus(text: str, abstract: str | None) -> float:
+    """The abstract states a paper's main claims: its chunks count as abstract whatever heading
+    the extractor gave them."""
+    flat = " ".join(text.split())[:80]
+    return 0.12 if abstract and len(flat) >= 40 and flat in " ".join(abstract.split()) else 0.0
+
+
 def mmr(rel: np.ndarray, vecs: np.ndarray, k: int, lam: float = 0.7,
         preselected: list[int] | None = None) -> list[int]:
     """Maximal marginal relevance: indices of k items balancing relevance and novelty."""
@@ -92,6 +99,7 @@ async def research(settings: Settings, source_ids: list[str], brief: Brief, targ
             query = topic_vec if topic_vec is not None else centre
             sections = [" > ".join(c.heading_path) for c in chunks]
             rel = vecs @ query + np.array([quality(c.text, c.kind, sec)
+                                           + abstract_bonus(c.text, src.abstract)
                                            for c, sec in zip(chunks, sections, strict=True)])
             # choose by MMR until the word budget for this source is met
             order = mmr(rel, vecs, k=len(chunks))

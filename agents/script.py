@@ -50,6 +50,7 @@ class Brief(BaseModel):
     minutes: float = 5.0
     hosts: int = 2
     style: Literal["conversational", "interview", "lecture"] = "conversational"
+    format: Literal["deep-dive", "brief", "critique", "debate"] = "deep-dive"
     topic: str | None = None
     audience: str | None = None
     title: str | None = None

@@ -1,40 +1,47 @@
 """The scriptwriter: passages -> a dialogue for 1-4 hosts, every line citing the chunks it uses.
 
 Two writers take the same `WriterInput`: the offline **extractive** writer here (default,
-deterministic: it selects, orders and lightly frames source sentences, so every factual line is
-grounded by construction) and the LLM writer in `agents.llm_writer`.
+deterministic, grounded by construction: every claim is a cleaned source sentence, every
+question and reaction is built from words of the answer it introduces) and the LLM writer in
+`agents.llm_writer`.
+
+The extractive writer (1) reads each sentence's rhetorical role, key phrases and closeness to the
+topic (`agents.rhetoric`, embeddings), (2) picks what to say by role and topic within a word
+budget, sources far from the topic getting less or nothing, (3) orders it as an argument
+(problem, method, result, limitation, implication) and (4) voices it by style and format
+(`agents.dialogue`). `fit_length` sizes the budget so the whole script (framing and pauses
+included) fills the target duration.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import numpy as np
+
+from agents import rhetoric
 from agents.script import Host, Line, Passage, WriterInput, WriterOutput, estimate_seconds, words
+from agents.speech import readable, speakable
 from tools.chunking import split_sentences
+from tools.embed import embed
 
 SHOW_NAME = "the Librarian podcast"
 NUMBERS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
 NUMBERS += [str(n) for n in range(11, 100)]
 HOST_NAMES = [("Alex", "host"), ("Sam", "co-host"), ("Jordan", "guest expert"),
               ("Riley", "guest expert")]
+TITLE_WORDS = 8  # a spoken title is at most this long
+ARGUMENT = ["problem", "background", "method", "result", "limitation", "implication"]
+NOVELTY = 0.88  # a sentence this close (cosine) to one already chosen says the same thing
+TOPIC_DROP = 0.12  # a source whose best sentence is this much further from the topic is left out
+FILL_SLACK = 4  # words a selection may run over its budget
+MIN_SOURCE_WORDS = 30  # a source needs this much of the budget to be worth introducing
+_PRONOUN_START = re.compile(r"^(?:This|These|That|Those|Both|Its?|Their)\b")
+_NUM = re.compile(r"\d")
 
-_BRACKET_CITE = re.compile(r"\s*\[(?:\d+(?:\s*[,–-]\s*\d+)*|[A-Z][^\]]{0,40}\d{4}[a-z]?)\]")
-_PAREN_CITE = re.compile(r"\s*\((?:[^()]*?(?:et al\.|\d{4}[a-z]?)[^()]*?|see [^()]*|"
-                         r"(?:Section|Sec\.|Figure|Fig\.|Table|Eq\.|Appendix)\s*[^()]*)\)")
-_DEICTIC = re.compile(r"^(?:Below|Above|Here|As shown|As seen|In this (?:section|paper|work|"
-                      r"figure|table)|In the following|See |Figure|Table|Fig\.|Finally, we )")
-_BAD = re.compile(r"https?://|www\.|@|§|\(\)|\w\.\w+\(|\b(?:Fig\.|Figure|Table|Eq\.|Equation)\s*\d|[=<>{}\\^_|]|"
-                  r"\b(?:https?|doi)\b|\.\.\.|…", re.I)
-_SPEAK = [(re.compile(r"\be\.g\.,?", re.I), "for example,"), (re.compile(r"\bi\.e\.,?", re.I),
-          "that is,"), (re.compile(r"\bet al\."), "and colleagues"), (re.compile(r"\bvs\.?\b"),
-          "versus"), (re.compile(r"%"), " percent"), (re.compile(r"&"), " and "),
-          (re.compile(r"(\d)\s?M\b"), r"\1 million"), (re.compile(r"(\d)\s?B\b"), r"\1 billion"),
-          (re.compile(r"(\d)\s?[kK]\b"), r"\1 thousand"), (re.compile(r"~\s*"), "about "),
-          (re.compile(r"(?<=[,;:])\s*\d{1,2}(?=\s+[a-z])"), ""),
-          (re.compile(r"\s+([,.;:!?])"), r"\1"),
-          (re.compile(r"\s{2,}"), " ")]
+__all__ = ["speakable", "readable", "candidates", "write_extractive", "framing_words"]
 
 
 def default_hosts(n: int, voice_ids: list[str], style: str) -> list[Host]:
@@ -50,103 +57,146 @@ def default_hosts(n: int, voice_ids: list[str], style: str) -> list[Host]:
     return out
 
 
-_VOICE = [(re.compile(r"^We\b"), "The authors"), (re.compile(r"\bwe\b"), "they"),
-          (re.compile(r"^Our\b"), "Their"), (re.compile(r"\bour\b"), "their"),
-          (re.compile(r"\bours\b"), "theirs"), (re.compile(r"\bwe’ve\b|\bwe've\b"), "they've"),
-          (re.compile(r"\bus\b"), "them")]
-
-
-def speakable(sentence: str) -> str:
-    """A source sentence as a host says it: the authors' "we" becomes "they", citations go,
-    abbreviations are spelled out."""
-    text = _BRACKET_CITE.sub("", sentence)
-    for pattern, repl in _VOICE:
-        text = pattern.sub(repl, text)
-    text = _PAREN_CITE.sub("", text)
-    for pattern, repl in _SPEAK:
-        text = pattern.sub(repl, text)
-    return text.strip()
-
-
-def readable(sentence: str) -> bool:
-    """Whether a source sentence can stand alone as a spoken line."""
-    n = words(sentence)
-    if n < 8 or n > 48 or _BAD.search(sentence):
-        return False
-    if not sentence[0].isupper() or sentence[-1] not in ".!" or _DEICTIC.match(sentence):
-        return False
-    if sentence.count("(") != sentence.count(")") or sentence.count("[") != sentence.count("]"):
-        return False
-    digits = sum(ch.isdigit() for ch in sentence)
-    return digits <= 8
-
-
 @dataclass
 class Candidate:
+    """A source sentence the writer may say, with what it does and what it is about."""
+
     passage: Passage
     sentence: str  # exact source text (the quote)
     spoken: str
     score: float
     order: tuple[int, int]  # (passage seq, sentence index)
+    role: str = "background"
+    roles: dict[str, float] = field(default_factory=dict)
+    phrases: list[str] = field(default_factory=list)
+    questions: list[str] = field(default_factory=list)  # best (most relevant) first
+    topic: float = 0.0
+
+    @property
+    def has_number(self) -> bool:
+        return bool(_NUM.search(self.spoken))
 
 
 def candidates(passage: Passage) -> list[Candidate]:
+    """The readable sentences of a passage, spoken form included."""
     out = []
+    flat = " ".join(passage.text.split())
+    in_abstract = "abstract" in passage.section.lower()
     for i, sent in enumerate(split_sentences(passage.text)):
         sent = " ".join(sent.split())
-        if sent not in " ".join(passage.text.split()) or not readable(sent):
+        if sent not in flat or not readable(sent):
             continue
         spoken = speakable(sent)
         if words(spoken) < 6:
             continue
+        roles = rhetoric.role_scores(sent, passage.section, i == 0, in_abstract)
         bonus = 0.08 if i == 0 else 0.0
+        bonus -= 0.15 if _PRONOUN_START.match(spoken) else 0.0
         out.append(Candidate(passage, sent, spoken, passage.score + bonus - 0.01 * i,
-                             (passage.seq, i)))
+                             (passage.seq, i), role=max(rhetoric.ROLES, key=lambda r: roles[r]),
+                             roles=roles))
     return out
 
 
-def theme_of(section: str) -> str:
-    top = section.split(" > ")[0].strip() if section else ""
-    return top or "Overview"
+def analyse(passages: list[Passage], topic: str | None) -> list[Candidate]:
+    """Candidates of every passage with key phrases, ranked questions and topic closeness."""
+    cands = [c for p in passages for c in candidates(p)]
+    if not cands:
+        return []
+    for sid in dict.fromkeys(c.passage.source_id for c in cands):
+        mine = [c for c in cands if c.passage.source_id == sid]
+        df = rhetoric.document_frequency(c.spoken for c in mine)
+        for c in mine:
+            c.phrases = rhetoric.key_phrases(c.spoken, df, len(mine), c.passage.source_title)
+    options = [rhetoric.question_options(c.role, c.has_number, c.phrases) for c in cands]
+    texts = [c.spoken for c in cands] + [q for opts in options for q in opts]
+    texts += [topic] if topic else []
+    vecs = embed(texts)
+    sent_vecs = vecs[:len(cands)]
+    at = len(cands)
+    for c, opts, v in zip(cands, options, sent_vecs, strict=True):
+        rel = vecs[at:at + len(opts)] @ v if opts else np.zeros(0)
+        at += len(opts)
+        c.questions = [opts[i] for i in np.argsort(-rel, kind="stable")]
+    if topic:
+        for c, v in zip(cands, sent_vecs @ vecs[-1], strict=True):
+            c.topic = float(v)
+    for c, v in zip(cands, sent_vecs, strict=True):
+        c.vec = v  # type: ignore[attr-defined]
+    return cands
 
 
-QUESTIONS: list[tuple[re.Pattern[str], list[str]]] = [
-    (re.compile(r"abstract|overview", re.I), ["So what's this work about?",
-                                               "What's the big idea here?"]),
-    (re.compile(r"introduction|motivation", re.I), ["What problem are they tackling?",
-                                                     "Why does this matter?"]),
-    (re.compile(r"related|background|prior", re.I), ["What's the background here?",
-                                                      "How does it fit with earlier work?"]),
-    (re.compile(r"data|corpus|collection|dataset", re.I), ["What data are we talking about?",
-                                                            "Tell me about the data."]),
-    (re.compile(r"method|approach|model|system|design|architecture|implement|pipeline|"
-                r"framework|algorithm", re.I), ["How does it work?", "How did they build it?"]),
-    (re.compile(r"experiment|evaluat|result|analys|finding|performance|benchmark", re.I),
-     ["What did they find?", "And how well does it work?"]),
-    (re.compile(r"discussion|limitation", re.I), ["What are the caveats?",
-                                                  "Where does it fall short?"]),
-    (re.compile(r"conclusion|summary|future", re.I), ["What's the takeaway?",
-                                                      "So where does that leave us?"]),
-]
+def source_budgets(cands: list[Candidate], budget: int, topic: bool) -> dict[str, int]:
+    """Words per source: equal shares, or with a topic by closeness (far sources get none);
+    a budget too small for every source keeps the first (or closest) ones."""
+    sids = list(dict.fromkeys(c.passage.source_id for c in cands))
+    best = {s: max(c.topic for c in cands if c.passage.source_id == s) for s in sids}
+    top = max(best.values())
+    ranked = sorted(sids, key=lambda s: -best[s]) if topic else sids
+    room = ranked[:max(1, budget // MIN_SOURCE_WORDS)]
+    if not topic:
+        return {s: budget // len(room) if s in room else 0 for s in sids}
+    keep = {s: max(0.05, best[s] - (top - 2 * TOPIC_DROP)) for s in room
+            if best[s] >= top - TOPIC_DROP}
+    total = sum(keep.values())
+    return {s: int(budget * keep[s] / total) if s in keep else 0 for s in sids}
 
 
-def question_for(theme: str, n: int, used: set[str] | None = None) -> str:
-    """A host's question leading into a theme; never the same question twice in a source."""
-    used = used if used is not None else set()
-    name = re.sub(r"^[\dIVX]+(?:\.\d+)*\.?\s+", "", theme).strip()
-    options: list[str] = []
-    for pattern, opts in QUESTIONS:
-        if pattern.search(name):
-            options = opts[n % len(opts):] + opts[:n % len(opts)]
-            break
-    if name:
-        options.append(f"What do they say about {name.lower()}?")
-    options.append("What else do they say?")
-    for q in options:
-        if q not in used:
-            used.add(q)
-            return q
-    return options[-1]
+PLANS = {
+    "deep-dive": ["problem", "method", "result", "implication", "result", "limitation",
+                  "method", "result", "background", "implication"],
+    "brief": ["problem", "result", "implication", "method", "result"],
+    "critique": ["result", "limitation", "method", "limitation", "implication", "result"],
+    "debate": ["implication", "limitation", "result", "limitation", "method", "result"],
+}
+
+
+def pick(pool: list[Candidate], role: str | None, chosen: list[Candidate],
+         topic: bool, max_words: int | None = None) -> Candidate | None:
+    """The best unused candidate for a role (any role when None, at most `max_words` long)
+    that says something new."""
+    def value(c: Candidate) -> float:
+        fit = c.roles.get(role, 0.0) if role else max(c.roles.values(), default=0.0)
+        return c.score + 0.35 * fit + (1.2 * c.topic if topic else 0.0)
+
+    fits = [c for c in pool if c not in chosen and (role is None or c.role == role
+                                                    or c.roles.get(role, 0) >= 1.0)
+            and (max_words is None or words(c.spoken) <= max_words)]
+    for c in sorted(fits, key=lambda c: (-value(c), c.order)):
+        if all(float(c.vec @ o.vec) < NOVELTY for o in chosen):  # type: ignore[attr-defined]
+            return c
+    return None
+
+
+def select(cands: list[Candidate], budget: int, fmt: str, topic: bool) -> list[Candidate]:
+    """What to say: by role (the format's plan, repeated) and topic, within the word budget,
+    ordered as an argument per source."""
+    out: list[Candidate] = []
+    plan = PLANS.get(fmt, PLANS["deep-dive"])
+    for sid, words_left in source_budgets(cands, budget, topic).items():
+        pool = [c for c in cands if c.passage.source_id == sid]
+        chosen: list[Candidate] = []
+        used, misses, i = 0, 0, 0
+        while used < words_left and misses < len(plan):
+            c = pick(pool, plan[i % len(plan)], chosen, topic)
+            i += 1
+            if c is None:
+                misses += 1
+                continue
+            if chosen and used + words(c.spoken) > words_left + FILL_SLACK:
+                c = pick(pool, None, chosen, topic, max_words=words_left + FILL_SLACK - used)
+                if c is None:  # nothing short enough to fill the rest
+                    break
+            misses = 0
+            chosen.append(c)
+            used += words(c.spoken)
+        if not chosen and words_left > 0 and pool:
+            chosen.append(max(pool, key=lambda c: c.score))
+        order = ARGUMENT if fmt != "critique" else ["method", "result", "implication",
+                                                    "problem", "background", "limitation"]
+        chosen.sort(key=lambda c: (order.index(c.role), c.order))
+        out += chosen
+    return out
 
 
 def short_authors(authors: list[str]) -> str:
@@ -160,13 +210,30 @@ def short_authors(authors: list[str]) -> str:
     return f"{last[0]} and colleagues"
 
 
+_TITLE_TAIL = set("a an the of for in on and or with to by from via using toward towards at "
+                  "its their".split())
+
+
 def spoken_title(title: str) -> str:
-    """A title as said aloud: the short name before a colon when there is one."""
-    head = title.split(":")[0].strip()
-    return head if ":" in title and len(head.split()) <= 6 else title
+    """A title as said aloud, at most ~8 words: the head before a colon (or the acronym it
+    defines), else its first words cut where a phrase ends."""
+    title = " ".join(title.split())
+    head, _, tail = title.partition(":")
+    head = head.strip()
+    if tail and len(head.split()) <= TITLE_WORDS:
+        return head
+    acronym = re.search(r"\b([A-Z][A-Za-z]*[A-Z][A-Za-z]*\d*)\b", head)
+    if acronym and len(acronym.group(1)) >= 3 and len(head.split()) > TITLE_WORDS:
+        return acronym.group(1)
+    cut = re.split(r"\s+", re.sub(r"\s*\([^)]*\)", "", head))[:TITLE_WORDS]
+    while len(cut) > 3 and (cut[-1].lower().strip(",;") in _TITLE_TAIL
+                            or cut[-1].endswith("ing") or len(" ".join(cut)) > 60):
+        cut.pop()
+    return " ".join(cut).rstrip(",;")
 
 
 def by_line(p: Passage, full: bool = False) -> str:
+    """"Title" by X and colleagues, from 2020 (`full` keeps the full title)."""
     who = short_authors(p.source_authors)
     parts = [f"\u201c{p.source_title if full else spoken_title(p.source_title)}\u201d"]
     if who:
@@ -187,92 +254,14 @@ def group_sources(passages: list[Passage]) -> list[list[Passage]]:
     return [sorted(groups[sid], key=lambda p: p.seq) for sid in order]
 
 
-def build_script(inp: WriterInput, budget_words: int) -> list[Line]:
+def build_script(inp: WriterInput, budget_words: int,
+                 cands: list[Candidate] | None = None) -> list[Line]:
     """One deterministic script for a given word budget for content lines."""
-    hosts = inp.hosts
-    anchor = hosts[0].name
-    others = [h.name for h in hosts[1:]] or [anchor]
-    style = inp.brief.style
-    sources = group_sources(inp.passages)
-    lines: list[Line] = []
-    asked: set[str] = set()  # no question twice in an episode
+    from agents import dialogue
 
-    def add(speaker: str, kind: str, text: str, cites: list[Passage], quote: str = "",
-            section: str = "") -> None:
-        lines.append(Line(speaker=speaker, kind=kind,  # type: ignore[arg-type]
-                          text=text, citations=list(dict.fromkeys(p.chunk_id for p in cites)),
-                          quote=quote,
-                          section=section))
-
-    firsts = [g[0] for g in sources]
-    titles = "; ".join(by_line(p, full=len(firsts) == 1) for p in firsts)
-    what = "one paper" if len(firsts) == 1 else f"{NUMBERS[len(firsts)]} papers"
-    if len(hosts) == 1:
-        welcome = f"Welcome to {SHOW_NAME}. I'm {anchor}, and today I'm reading through {what}: "
-    else:
-        names = ", ".join(others[:-1]) + (" and " if len(others) > 1 else "") + others[-1]
-        welcome = (f"Welcome to {SHOW_NAME}. I'm {anchor}, here with {names}, and today we're "
-                   f"looking at {what}: ")
-    # with several papers each is introduced at its turn; the intro only counts them
-    intro = welcome + titles + "." if len(firsts) == 1 else welcome.rstrip(": ") + "."
-    add(anchor, "intro", intro, firsts, section="Introduction")
-
-    per_source = max(12, budget_words // max(1, len(sources)))
-    turn = 0
-    for si, group in enumerate(sources):
-        pool = [c for p in group for c in candidates(p)]
-        chosen: list[Candidate] = []
-        used = 0
-        for cand in sorted(pool, key=lambda c: (-c.score, c.order)):
-            if used >= per_source:
-                break
-            chosen.append(cand)
-            used += words(cand.spoken)
-        chosen.sort(key=lambda c: c.order)
-        head = group[0]
-        chapter = head.source_title
-        opener = "Let's start with" if si == 0 else ("Next up:" if si % 2 else "Now let's turn to")
-        intro_line = f"{opener} {by_line(head)}."
-        themes: list[tuple[str, list[Candidate]]] = []
-        for cand in chosen:
-            theme = theme_of(cand.passage.section)
-            if not themes or themes[-1][0] != theme:
-                themes.append((theme, []))
-            themes[-1][1].append(cand)
-        if not themes:
-            add(anchor, "transition", intro_line, [head], section=chapter)
-        for ti, (theme, cands) in enumerate(themes):
-            answerer = others[turn % len(others)]
-            turn += 1
-            asker = anchor if style != "lecture" or len(hosts) == 1 else others[0]
-            if style == "lecture":
-                answerer = anchor
-            q = question_for(theme, si + ti, asked)
-            if len(hosts) == 1:
-                q = q.replace("they", "the authors").replace("So what", "What")
-            if ti == 0:
-                speaker = asker if len(hosts) > 1 else anchor
-                text = f"{intro_line} {q}" if len(hosts) > 1 else intro_line
-                add(speaker, "transition", text, [head, cands[0].passage], section=chapter)
-            elif len(hosts) > 1:
-                add(asker, "question", q, [cands[0].passage], section=chapter)
-            i = 0
-            while i < len(cands):
-                take = cands[i:i + 2] if words(cands[i].spoken) < 28 else cands[i:i + 1]
-                speaker = answerer
-                if style == "conversational" and len(hosts) > 1 and i > 0 and i % 3 == 2:
-                    speaker = anchor if answerer != anchor else others[0]
-                    take = cands[i:i + 1]
-                text = " ".join(c.spoken for c in take)
-                add(speaker, "content", text, list({c.passage.chunk_id: c.passage
-                                                    for c in take}.values()),
-                    quote=" ".join(c.sentence for c in take), section=chapter)
-                i += len(take)
-    said = [f"\u201c{spoken_title(p.source_title)}\u201d" for p in firsts]
-    closing = said[0] if len(said) == 1 else ", ".join(said[:-1]) + " and " + said[-1]
-    add(anchor, "outro", f"That's all for today. Everything you heard came from {closing}; "
-        f"full references are in the show notes. Thanks for listening.", firsts,
-        section="Credits")
+    pool = cands if cands is not None else analyse(inp.passages, inp.brief.topic)
+    chosen = select(pool, budget_words, inp.brief.format, bool(inp.brief.topic))
+    lines = dialogue.compose(inp, chosen, group_sources(inp.passages))
     for i, line in enumerate(lines):
         line.seq = i
     return lines
@@ -281,11 +270,11 @@ def build_script(inp: WriterInput, budget_words: int) -> list[Line]:
 def fit_length(inp: WriterInput, build: Callable[[WriterInput, int], list[Line]]) -> list[Line]:
     """Search the content budget whose script comes closest to the target duration."""
     avg_spw = sum(inp.seconds_per_word.values()) / max(1, len(inp.seconds_per_word))
-    budget = max(60, int(inp.target_seconds / avg_spw * 0.8))
+    budget = max(10, int(inp.target_seconds / avg_spw * 0.8))
     best: list[Line] = []
     best_err = float("inf")
     lo, hi = 0, budget * 3
-    for _ in range(14):
+    for _ in range(16):
         lines = build(inp, budget)
         err = estimate_seconds(lines, inp) - inp.target_seconds
         if abs(err) < best_err:
@@ -305,21 +294,28 @@ def fit_length(inp: WriterInput, build: Callable[[WriterInput, int], list[Line]]
 
 async def write_extractive(inp: WriterInput) -> WriterOutput:
     """Offline writer: a grounded dialogue of source sentences, sized to the target length."""
-    lines = fit_length(inp, build_script)
+    from agents import dialogue
+
+    cands = analyse(inp.passages, inp.brief.topic)
+    lines = fit_length(inp, lambda i, b: build_script(i, b, cands))
+    lines = dialogue.tighten(lines, inp)
     notes = []
     got = estimate_seconds(lines, inp)
     if got < inp.target_seconds * 0.9:
         notes.append(f"the sources hold about {got / 60:.1f} minutes of readable material, "
                      f"less than the {inp.target_seconds / 60:.1f} requested")
+    cited = {c for line in lines for c in line.citations}
+    left = {p.source_title for p in inp.passages} - {p.source_title for p in inp.passages
+                                                     if p.chunk_id in cited}
+    if left and inp.brief.topic:
+        notes.append("left out as far from the topic: " + "; ".join(sorted(left)))
     return WriterOutput(lines=lines, writer="extractive", notes=notes)
 
 
 def framing_words() -> set[str]:
     """Every word the extractive writer's own templates can add (they assert nothing)."""
-    texts = [SHOW_NAME, "Welcome I'm here with and today we're looking at papers paper reading "
-             "through Let's start with Next up Now let's turn to by from That's all for today "
-             "Everything you heard came Full references are in the show notes Thanks for "
-             "listening the authors What do they say about else"]
-    texts += [o for _, opts in QUESTIONS for o in opts]
+    from agents import dialogue
+
+    texts = [SHOW_NAME, *dialogue.framing_texts(), *rhetoric.framing_texts()]
     texts += [name for name, _ in HOST_NAMES] + NUMBERS[:11]
     return {w for t in texts for w in re.findall(r"[a-z']+", t.lower())}

@@ -1,7 +1,8 @@
 """The eval runner: run suites in a temporary library, score them, gate on thresholds + baseline.
 
 Suites: `judge` (calibrate the offline support judge on hand-labelled pairs), `pdf`, `webpage`,
-`transcript` (import extraction), `podcast` (make each podcast case, then score attribution,
+`transcript` (import extraction), `content` (script quality on the corpus papers, no audio:
+evals.content), `podcast` (make each podcast case, then score attribution,
 support, invented sources, length, round-trip WER and voice distinctness). `fast` runs every
 suite with the podcast cases tagged fast; `full` runs every case.
 """
@@ -21,13 +22,14 @@ import numpy as np
 import yaml
 
 from evals import metrics
+from evals.content import run_content
 from evals.judge import Calibration, calibrate, judge_many
 
 REPO = Path(__file__).resolve().parent.parent
 DATASETS = Path(__file__).resolve().parent / "datasets"
 THRESHOLDS = Path(__file__).resolve().parent / "thresholds.yaml"
 BASELINE = Path(__file__).resolve().parent / "baseline"
-SUITES = ["judge", "pdf", "webpage", "transcript", "podcast"]
+SUITES = ["judge", "pdf", "webpage", "transcript", "content", "podcast"]
 CLAIM_KINDS = {"content", "summary"}  # framing lines (intro, questions...) make no claims
 VOICE_SAMPLE_S = 30.0
 
@@ -205,7 +207,8 @@ async def run_podcast(ctx: dict[str, Any]) -> list[Case]:
 
 Runner = Callable[[dict[str, Any]], list[Case] | Awaitable[list[Case]]]
 RUNNERS: dict[str, Runner] = {"judge": run_judge, "pdf": run_pdf, "webpage": run_webpage,
-                              "transcript": run_transcript, "podcast": run_podcast}
+                              "transcript": run_transcript, "content": run_content,
+                              "podcast": run_podcast}
 
 
 def suites_for(name: str) -> tuple[list[str], bool]:

@@ -19,7 +19,7 @@ from agents import director, narrator, researcher, scriptwriter
 from agents.context import job_id, report, settings_for
 from agents.requests import VideoParams, VideoRequest, request_of
 from agents.script import Brief, Host, Line, Passage, WriterInput, WriterOutput, estimate_seconds
-from agents.scriptwriter import by_line, group_sources, spoken_title
+from agents.scriptwriter import by_line, group_sources, short_authors, spoken_title
 from agents.video_assembler import assemble_video
 from graphs import podcast
 from graphs.registry import GraphSpec
@@ -35,6 +35,7 @@ MAX_REFITS = 1
 LENGTH_TOLERANCE = 0.05
 OVERHEAD_S = director.FIRST_LEAD_S + director.END_HOLD_S  # beyond speech and per-line gaps
 PAUSE_S = 0.75  # average lead + gap per line
+OVERRUN_PER_LINE_S = 0.4  # narration overrun per line the timeline absorbs by shorter pauses
 
 
 class VideoState(TypedDict, total=False):
@@ -120,23 +121,31 @@ def writer_input(state: VideoState, target: float | None = None) -> WriterInput:
 
 
 def for_video(lines: list[Line], passages: list[Passage], style: str) -> list[Line]:
-    """The podcast script as narration: video framing for intro and outro; shorts keep only
-    the intro, the content and the outro."""
-    firsts = [g[0] for g in group_sources(passages)]
+    """The podcast script as narration: video framing for intro and outro (each title said
+    once, for the sources the narration uses); shorts keep only the intro, the content and the
+    outro."""
+    cited = {c for line in lines if line.kind == "content" for c in line.citations}
+    groups = group_sources(passages)
+    firsts = [g[0] for g in groups if any(p.chunk_id in cited for p in g)] or \
+        [g[0] for g in groups]
     said = [f"\u201c{spoken_title(p.source_title)}\u201d" for p in firsts]
     names = said[0] if len(said) == 1 else ", ".join(said[:-1]) + " and " + said[-1]
     what = "one paper" if len(firsts) == 1 else f"{scriptwriter.NUMBERS[len(firsts)]} papers"
+    who = list(dict.fromkeys(w for w in (short_authors(p.source_authors) for p in firsts) if w))
+    credit = " and ".join(who) if who else "the sources"
     out = []
     for line in lines:
         if line.kind == "intro":
             text = (f"{what.capitalize()}: {names}." if style == "short" else
                     f"Today we're looking at {what}: " + "; ".join(by_line(p) for p in firsts)
                     + ".")
-            line = line.model_copy(update={"text": text})
+            line = line.model_copy(update={"text": text, "citations": [p.chunk_id
+                                                                       for p in firsts]})
         elif line.kind == "outro":
-            text = f"From {names}." if style == "short" else (
-                f"Everything you heard came from {names}.")
-            line = line.model_copy(update={"text": text})
+            text = f"From {credit}." if style == "short" else (
+                f"Everything you heard came from the work of {credit}.")
+            line = line.model_copy(update={"text": text, "citations": [p.chunk_id
+                                                                       for p in firsts]})
         elif style == "short" and line.kind in {"transition", "question"}:
             continue
         out.append(line)
@@ -148,7 +157,8 @@ def for_video(lines: list[Line], passages: list[Passage], style: str) -> list[Li
 def trim(lines: list[Line], inp: WriterInput) -> list[Line]:
     """Drop the last content lines while the script is longer than the target."""
     out = list(lines)
-    while estimate_seconds(out, inp) > inp.target_seconds * (1 + LENGTH_TOLERANCE / 2):
+    while estimate_seconds(out, inp) > inp.target_seconds * (1 + LENGTH_TOLERANCE / 2) + \
+            OVERRUN_PER_LINE_S * len(out):
         content = [i for i, line in enumerate(out) if line.kind == "content"]
         if len(content) <= 1:
             break
@@ -167,15 +177,20 @@ async def write(state: VideoState, config: RunnableConfig) -> VideoState:
     passages = [Passage(**p) for p in state["passages"]]
     target = state["estimate"]["target_s"]
     goal = target
-    lines: list[Line] = []
-    out = WriterOutput(lines=[], writer="extractive")
+    best: tuple[float, list[Line], WriterOutput] | None = None
     for _ in range(4):
         out = await scriptwriter.write_extractive(writer_input(state, goal))
         lines = for_video(out.lines, passages, style)
         got = estimate_seconds(lines, writer_input(state))
+        # an overrun costs half: the timeline shortens the pauses to absorb it
+        err = (got - target) / 2 if got > target else target - got
+        if best is None or err < best[0]:
+            best = (err, lines, out)
         if abs(got - target) <= target * 0.03:
             break
         goal = max(5.0, goal + (target - got))
+    assert best is not None
+    _, lines, out = best
     lines = trim(lines, writer_input(state))
     return {"draft": {**out.model_dump(), "lines": [line.model_dump() for line in lines]}}
 
