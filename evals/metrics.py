@@ -29,21 +29,59 @@ def normalise_words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
-def wer(reference: str, hypothesis: str) -> float:
-    """Word error rate: word-level edit distance divided by the number of reference words.
+_TERM = re.compile(r"\w+(?:[-'’]\w+)*")
 
+
+def distinctive_terms(text: str, limit: int = 40) -> list[str]:
+    """Words a general recogniser is unlikely to know: with a digit or a capital after the first
+    letter ("S2ORC", "PaperMage", "LONGEVAL"), in order of first use, at most `limit`."""
+    seen: dict[str, None] = {}
+    for word in _TERM.findall(text):
+        if any(c.isdigit() for c in word) or any(c.isupper() for c in word[1:]):
+            seen.setdefault(word, None)
+    return list(seen)[:limit]
+
+
+def _spoken(text: str) -> list[str]:
+    """Normalised words with apostrophes dropped: a possessive and a plural sound the same."""
+    return [w.replace("'", "") for w in normalise_words(text)]
+
+
+def _join_compounds(words: list[str], vocabulary: Set[str]) -> list[str]:
+    """Merge runs of 2-3 adjacent words whose concatenation is a word of `vocabulary`
+    ("data sets" -> "datasets" when the other side says "datasets")."""
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        for n in (3, 2):
+            joined = "".join(words[i:i + n])
+            if i + n <= len(words) and joined in vocabulary:
+                out.append(joined)
+                i += n
+                break
+        else:
+            out.append(words[i])
+            i += 1
+    return out
+
+
+def wer(reference: str, hypothesis: str) -> float:
+    """Word error rate of what was heard against what was meant (edit distance by jiwer).
+
+    Differences that speech cannot carry are not errors: word boundaries of compounds
+    ("data sets" for "datasets") and apostrophes ("transformer's" for "transformers").
     An empty reference gives 0.0 when the hypothesis is empty too, else 1.0.
     """
-    ref, hyp = normalise_words(reference), normalise_words(hypothesis)
+    import jiwer
+
+    ref, hyp = _spoken(reference), _spoken(hypothesis)
     if not ref:
         return 0.0 if not hyp else 1.0
-    prev = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        cur = [i] + [0] * len(hyp)
-        for j, h in enumerate(hyp, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r != h))
-        prev = cur
-    return prev[-1] / len(ref)
+    hyp = _join_compounds(hyp, set(ref))
+    ref = _join_compounds(ref, set(hyp))
+    if not hyp:
+        return 1.0
+    return float(jiwer.wer(" ".join(ref), " ".join(hyp)))
 
 
 def median_f0(samples: np.ndarray, sample_rate: int, fmin: float = 60.0,

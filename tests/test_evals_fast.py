@@ -18,6 +18,6 @@ def test_fast_suite_has_no_regression(tmp_path: Path) -> None:
     report, problems, path = evaluate("fast", out_dir=tmp_path)
     assert path.is_file() and path.with_suffix(".md").is_file()
     assert {c["suite"] for c in report["cases"]} == {"judge", "pdf", "webpage", "transcript",
-                                                      "podcast"}
+                                                      "podcast", "content"}
     assert report["langsmith"] is None  # no key in tests: nothing was sent
     assert not problems, "\n".join(problems)
