@@ -34,9 +34,12 @@ Render = Callable[[int, Box], bytes | None]
 _NUMBERED = re.compile(r"^((?:\d+|[A-Z])(?:\.\d+){0,3})\.?\s+(\S.*)$")
 _ROMAN = re.compile(r"^([IVX]+)\.\s+(\S.*)$")
 _CAPTION = re.compile(r"^(Figure|FIGURE|Fig\.|FIG\.|Table|TABLE)\s*(\d+|[IVX]+)\s*([:.|]?)\s*(.*)$")
-_REF_HEADING = re.compile(r"^(?:\d+\.?\s*)?(references|bibliography|literature cited|works cited)$",
-                          re.I)
-_REF_NUMBER = re.compile(r"^(\[\d{1,3}\]|\d{1,3}\.?\s)")
+_REF_HEADING = re.compile(
+    r"^(?:\d+\.?\s*)?(references?(?: and notes)?|bibliography|literature(?: cited)?|works cited|"
+    r"cited literature|referencias(?: bibliogr[aá]ficas)?|refer[eê]ncias(?: bibliogr[aá]ficas)?|"
+    r"bibliograf[ií]a|literatur(?:verzeichnis)?|bibliographie|literatuur|"
+    r"r[ée]f[ée]rences(?: bibliographiques)?|riferimenti bibliografici)$", re.I)
+_REF_NUMBER = re.compile(r"^(\[\s?\d(?:\s?\d){0,2}\s?\]|\d{1,3}\.?\s)")
 _DOI = re.compile(r"\b(10\.\d{4,9}/[^\s\"<>,;]+)", re.I)
 _ARXIV = re.compile(r"arXiv:\s*(\d{4}\.\d{4,5})(?:v\d+)?", re.I)
 _LICENCE = re.compile(r"(creative\s*commons[^.]*|\bCC[- ]BY(?:[- ](?:NC|ND|SA))*(?:[- ]\d\.\d)?)",
@@ -523,6 +526,7 @@ def _is_heading_text(text: str) -> bool:
 def _headings(stream: list[Line], body: float, skip: set[int]) -> dict[int, list[int]]:
     """Heading start line -> all its lines (headings may wrap)."""
     found: list[int] = []
+    heading_fonts = _heading_fonts(stream)
     for i, ln in enumerate(stream):
         if i in skip:
             continue
@@ -531,6 +535,9 @@ def _headings(stream: list[Line], body: float, skip: set[int]) -> dict[int, list
             found.append(i)  # "Abstract" alone on its line is a heading in any font
             continue
         if not _is_heading_text(text):
+            continue
+        if ln.font in heading_fonts and _font_heading(stream, i):
+            found.append(i)
             continue
         numbered = _NUMBERED.match(text) or _ROMAN.match(text)
         styled = ln.bold or ln.size > body + 0.8
@@ -562,6 +569,31 @@ def _headings(stream: list[Line], body: float, skip: set[int]) -> dict[int, list
         taken.update(group)
         out[i] = group
     return out
+
+
+def _heading_fonts(stream: list[Line]) -> set[str]:
+    """Fonts kept for headings: rare (under 3% of the characters), used on two or more lines,
+    and only on short ones. Some publishers set headings apart by typeface alone."""
+    chars: Counter[str] = Counter()
+    longest: dict[str, int] = {}
+    count: Counter[str] = Counter()
+    for ln in stream:
+        chars[ln.font] += len(ln.text)
+        count[ln.font] += 1
+        longest[ln.font] = max(longest.get(ln.font, 0), len(ln.text))
+    total = sum(chars.values()) or 1
+    return {f for f, n in chars.items() if f and n < 0.03 * total and count[f] >= 2
+            and longest[f] <= 60}
+
+
+def _font_heading(stream: list[Line], i: int) -> bool:
+    """A short capitalised line in a heading font, left-aligned with the different-font text
+    that follows it."""
+    ln = stream[i]
+    nxt = stream[i + 1] if i + 1 < len(stream) else None
+    return bool(ln.text[:1].isupper() and not ln.text.endswith((".", ",", ";", ":"))
+                and nxt is not None and nxt.page == ln.page and nxt.font != ln.font
+                and abs(nxt.x0 - ln.x0) < 3 and 0 <= nxt.y0 - ln.y1 < 1.5 * ln.size)
 
 
 def _isolated(stream: list[Line], i: int, depth: int = 0) -> bool:
@@ -629,14 +661,29 @@ def _breaks(prev: Line, ln: Line, stream: list[Line], i: int, last_heading: int)
     return prev.x1 < width - 2.5 * ln.size and prev.text.rstrip().endswith((".", ":", "?", "!"))
 
 
+def _ref_number(text: str) -> int | None:
+    """The entry number a reference line starts with ("12.", "[12]", "[ 1 2]"), if any."""
+    m = _REF_NUMBER.match(text)
+    if not m:
+        return None
+    digits = re.sub(r"\D", "", m[1])
+    return int(digits) if digits else None
+
+
 def _split_references(lines: list[Line], hyphens: Hyphens | None = None) -> list[str]:
     if not lines:
         return []
     numbered = sum(bool(_REF_NUMBER.match(ln.text)) for ln in lines)
     entries: list[list[Line]] = []
     if numbered >= 0.1 * len(lines) and numbered >= 3:
+        last = 0
         for ln in lines:
-            if _REF_NUMBER.match(ln.text) or not entries:
+            n = _ref_number(ln.text)
+            # numbers run in sequence: "16 October 2013)." continues entry 13
+            if n is not None and (last < n <= last + 2 or n == 1 or not entries):
+                entries.append([ln])
+                last = n
+            elif not entries:
                 entries.append([ln])
             else:
                 entries[-1].append(ln)

@@ -281,10 +281,15 @@ def _join_spans(line: Line, base: float | None, mark: str = "") -> str:
     (replaced by `mark`, and so are wide gaps, when `mark` is given)."""
     parts: list[str] = []
     pending = False  # a dropped superscript stood after a space
+    # glyph by glyph with the spaces written out: gaps between ink boxes within a word reach
+    # a quarter em, so only a wider gap stands for a space that was not written
+    glyphs = len(line.spans) > 8 and sum(len(s.text.strip()) for s in line.spans) <= 2 * len(
+        line.spans) and any(s.text.endswith(" ") for s in line.spans)
+    space = 0.33 if glyphs else 0.15
     for i, s in enumerate(line.spans):
         t = s.text
         gap = line.gaps[i - 1] if i else 0.0
-        spaced = i > 0 and gap > 0.15 * min(s.size, line.spans[i - 1].size)
+        spaced = i > 0 and gap > space * min(s.size, line.spans[i - 1].size)
         if base is not None and len(line.spans) > 1 and \
                 _superscript_marker(s, line, base, "".join(parts)):
             pending = pending or spaced
