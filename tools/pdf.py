@@ -334,6 +334,7 @@ def _assemble(pages: list[PageContent], info: dict[str, str], render: Render | N
     skip = caption_ids | title_ids | inside | continuation
     last_heading = -1
     abstract_seen = False
+    block_lines: dict[int, list[Line]] = {}
 
     def flush() -> None:
         if para:
@@ -347,6 +348,7 @@ def _assemble(pages: list[PageContent], info: dict[str, str], render: Render | N
                 doc.blocks.append(Block(text=text, kind=kind, page=para[0].page,
                                         bbox=_round_box((x0, y0, x1, y1)),
                                         heading_path=[h for _, h in path]))
+                block_lines[id(doc.blocks[-1])] = list(para)
             para.clear()
 
     fig_by_first = {ids[0]: fig for fig, ids in figures if ids}
@@ -392,6 +394,8 @@ def _assemble(pages: list[PageContent], info: dict[str, str], render: Render | N
         abstract_seen = abstract_seen or bool(runin)
         para.append(ln)
     flush()
+    if not ref_lines:
+        ref_lines = _unheaded_references(doc, block_lines, hyphens)
     doc.references = _split_references(ref_lines, hyphens)
     doc.figures = [fig for fig, _ in figures]
     _metadata(doc, pages, lines, info, body)
@@ -659,6 +663,53 @@ def _breaks(prev: Line, ln: Line, stream: list[Line], i: int, last_heading: int)
     width = max(x.x1 for x in stream[max(0, i - 4): i + 4] if x.page == ln.page and abs(
         x.x0 - ln.x0) < 15)
     return prev.x1 < width - 2.5 * ln.size and prev.text.rstrip().endswith((".", ":", "?", "!"))
+
+
+_CITE_START = re.compile(r"^(?:\[\s?\d{1,3}\s?\]|\d{1,3}[.)]?\s+[A-Z]|"
+                         r"[A-Z][^\W\d_]+(?:[ -][A-Z][^\W\d_]+)?,\s*(?:[A-Z]\.|[A-Z][^\W\d_]+))")
+_CITE_AUTHORS = re.compile(r"^(.{3,200}?)[.,(]\s*\(?(?:19|20)\d\d[a-z]?\)?[.,:;)]")
+_CITE_YEAR = re.compile(r"\b(?:19|20)\d\d[a-z]?\b")
+
+
+def _cites(text: str) -> bool:
+    """Does a paragraph start like a reference entry: a number, "Surname, I.", or a list of
+    capitalised names followed by a year ("Kyle Lo and Lucy Wang. 2020.")?"""
+    if _CITE_START.match(text):
+        return bool(_CITE_YEAR.search(text))
+    m = _CITE_AUTHORS.match(text)
+    if not m:
+        return False
+    words = [w for w in m[1].split() if w not in ("and", "&", "et", "al.", "al")]
+    return len(words) >= 2 and sum(w[:1].isupper() for w in words) >= 0.8 * len(words)
+
+
+def _unheaded_references(doc: Document, block_lines: dict[int, list[Line]],
+                         hyphens: Hyphens) -> list[Line]:
+    """A reference list printed without a heading: the last run of paragraphs after the first
+    quarter of the text that starts like a citation and continues with citation-like pieces,
+    when it splits into five or more entries, most of them with a year. The run leaves the
+    text blocks; its lines are returned."""
+    runs: list[list[Block]] = []
+    for b in doc.blocks[len(doc.blocks) // 4:]:
+        if b.kind in ("caption", "front"):
+            continue
+        starts = b.kind == "paragraph" and bool(_CITE_START.match(b.text) or _cites(b.text))
+        if runs and runs[-1] and b.kind == "paragraph" and (
+                starts or len(b.text) <= 250 or _CITE_YEAR.search(b.text)):
+            runs[-1].append(b)
+        elif starts:
+            runs.append([b])
+        elif runs and runs[-1]:
+            runs.append([])
+    for run in reversed(runs):
+        lines = [ln for b in run for ln in block_lines.get(id(b), [])]
+        entries = _split_references(lines, hyphens) if len(run) >= 3 else []
+        if len(entries) >= 5 and sum(bool(_CITE_YEAR.search(e)) for e in entries) >= 0.6 * len(
+                entries):
+            ids = {id(b) for b in run}
+            doc.blocks = [b for b in doc.blocks if id(b) not in ids]
+            return lines
+    return []
 
 
 def _ref_number(text: str) -> int | None:

@@ -21,6 +21,8 @@ ABSTRACT_RUNIN = re.compile(rf"^({ABSTRACT_WORD})\s*[:.—–-]\s*(\S.*)$", re.I
 _LABEL = re.compile(r"^(?:background|objectives?|purpose|aims?|context|introduction|motivation|"
                     r"importance|rationale|problem)\s*[:.]\s+\S", re.I)
 _ANY_LABEL = re.compile(r"^[A-Z][A-Za-z ]{2,30}[:.]\s+\S")
+_KEYWORDS = re.compile(r"^(?:key ?words|palabras[- ]clave|palavras[- ]chave|schl[üu]sselw[öo]rter|"
+                       r"mots[- ]cl[ée]s|descriptors|index terms)\b", re.I)
 _WORD = re.compile(r"[^\W\d_]+")
 
 
@@ -64,14 +66,18 @@ def _same_language(candidate: str, body: Counter[str]) -> float:
 
 def _structured(blocks: list[Block]) -> list[Block]:
     """A structured abstract without a heading: "Background: ..." and the labelled paragraphs
-    that follow it on the first pages."""
+    that follow it on the first pages (short ones may have been taken for front matter: they
+    become paragraphs again)."""
     for k, b in enumerate(blocks[:60]):
-        if b.kind == "paragraph" and (b.page or 1) <= 2 and _LABEL.match(b.text):
+        if b.kind in ("paragraph", "front") and (b.page or 1) <= 2 and _LABEL.match(b.text):
             run = [b]
             for nxt in blocks[k + 1:]:
-                if nxt.kind != "paragraph" or not _ANY_LABEL.match(nxt.text):
+                if nxt.kind not in ("paragraph", "front") or not _ANY_LABEL.match(
+                        nxt.text) or _KEYWORDS.match(nxt.text):
                     break
                 run.append(nxt)
+            for x in run:
+                x.kind = "paragraph"
             return run
     return []
 
@@ -100,9 +106,11 @@ def pick_abstract(blocks: list[Block]) -> tuple[str | None, str | None]:
 _AFFILIATION = re.compile(r"univers|institu|depart|facult|school|escola|escuela|college|labora|"
                           r"hospital|\bcent(?:re|er|ro)\b|research|\binc\b|\bcorp\b|@|e-?mail|"
                           r"orcid|correspond|received|submitted", re.I)
-_SEPARATOR = re.compile(r"\s*(?:[,;|&*∗†‡§¶‖#♠♢♡♣♥♦⋆\u03b1-\u03c9\d]|\s(?:and|y|e|und|et)\s)+\s*")
+_SEPARATOR = re.compile(r"\s*(?:[,;|&*∗†‡§¶‖#♠♢♡♣♥♦⋆\u03b1-\u03c9\d\u00b9\u00b2\u00b3\u2070-\u2079]"
+                        r"|\s(?:and|y|e|und|et)\s)+\s*")
 _PARTICLES = {"de", "da", "do", "dos", "das", "del", "della", "di", "du", "la", "le", "van",
               "von", "der", "den", "ter", "bin", "al", "el", "y"}
+_CONJUNCTIONS = {"and", "e", "y", "und", "et"}
 _SUFFIX = re.compile(r"^(?:jr|sr|ii|iii|iv)\.?$", re.I)
 
 
@@ -132,8 +140,9 @@ def _stops(row: list[Line], body: float, got_names: bool) -> bool:
     if _AFFILIATION.search(text) or ABSTRACT_HEAD.match(letters(text)) or ABSTRACT_RUNIN.match(
             text) or re.match(r"^[\d*†‡§]\s?[A-Z][a-z]", text):
         return True
-    lower = sum(w[:1].islower() for w in text.split())
-    if len(text) > 60 and lower > 0.3 * len(text.split()) and not re.search(r"\band\b", text):
+    words = text.split()
+    lower = sum(w[:1].islower() and w not in _PARTICLES | _CONJUNCTIONS for w in words)
+    if len(text) > 40 and lower > 0.3 * len(words):  # running text
         return True
     return got_names and all(ln.size < 0.8 * body for ln in row)
 
