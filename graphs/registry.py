@@ -23,12 +23,13 @@ class GraphSpec:
 
 
 def _builtin() -> dict[str, GraphSpec]:
-    from graphs import ingest, podcast, video
+    from graphs import documents, ingest, podcast, video
 
     return {
         "ingest": GraphSpec("ingest", ingest.build_graph, ingest.STAGES, "import a source"),
         "podcast": podcast.SPEC,
         "video": video.SPEC,
+        **documents.SPECS,
     }
 
 

@@ -170,3 +170,31 @@ def s3_store(s3_server: dict[str, str]) -> S3Objects:
     """An S3 object store on a bucket of its own."""
     return S3Objects(s3_server["url"], s3_server["access_key"], s3_server["secret_key"],
                      bucket=f"librarian-test-{uuid.uuid4().hex[:12]}")
+
+
+# --- a library of the five test papers (export tests) ------------------------------------------
+
+@pytest.fixture(scope="session")
+def five_papers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, list[str]]]:
+    """An embedded-default library holding the five test papers, imported once per session
+    through the ingest job (as a user would); yields its settings and the source ids."""
+    import asyncio
+
+    from server import runner
+
+    home = tmp_path_factory.mktemp("five-papers")
+    settings = load_settings(home=home, _env_file=None)
+
+    async def ingest() -> list[str]:
+        ids = []
+        for path in sorted(PAPERS.glob("*.pdf")):
+            job = await runner.run_job(settings, await runner.submit(
+                settings, "ingest", {"source": str(path)}))
+            assert job.status == "completed", job.error
+            ids.append(job.result["source_id"])
+        await db.dispose()
+        return ids
+
+    ids = asyncio.run(ingest())
+    yield settings, ids
+    vectors.close(settings)

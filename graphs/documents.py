@@ -1,0 +1,292 @@
+"""Written-export graphs: resolve -> research -> compose -> ground -> render -> publish.
+
+One graph shape for report, ebook, flashcards, quiz, newsletter and slides (the kind is bound
+when the graph is built). The offline writer is extractive: every paragraph, card and question
+is an exact span of a chunk; the LLM writer, when configured, is checked by the same grounding.
+Rendering is deterministic, so regenerating from the recipe gives identical files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Awaitable, Callable
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any, TypedDict
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.graph import END, START, StateGraph
+
+from agents import doc_grounding, doc_pieces, doc_writer
+from agents.assembler import artifact_id_for
+from agents.context import job_id, report, settings_for
+from agents.doc_record import attribution_page, record
+from agents.doc_requests import DOC_PARAMS
+from agents.material import Material, gather
+from agents.requests import request_of
+from agents.script import Passage
+from graphs import podcast
+from graphs.registry import GraphSpec
+from storage import db, library
+from storage.errors import BadInput
+from storage.objects import objects
+from storage.settings import Settings
+from tools.composition import Card, Composition, QuizQuestion
+from tools.embed import MODEL_ID as EMBED_MODEL
+from tools.provenance import source_licences
+
+GRAPH_VERSION = "documents/1"
+STAGES = ["resolve", "research", "compose", "ground", "render", "publish"]
+KINDS = list(DOC_PARAMS)
+
+
+class DocState(TypedDict, total=False):
+    # request (the union of every written kind's parameters; each graph reads its own)
+    sources: list[str]
+    owner: str
+    topic: str | None
+    title: str | None
+    writer: str | None
+    commercial: bool
+    style: str
+    words: int
+    sections: int
+    figures: int
+    chapters: int
+    cards: int
+    questions: int
+    options: int
+    items: int
+    library_url: str | None
+    slides: int
+    bullets: int
+    version_of: str | None
+    reason: str | None
+    # produced
+    source_ids: list[str]
+    source_hashes: dict[str, str]
+    material: dict[str, Any]
+    draft: dict[str, Any]
+    content: dict[str, Any]
+    grounding: dict[str, Any]
+    rendered: dict[str, Any]
+    result: dict[str, Any]
+
+
+Node = Callable[[DocState, RunnableConfig], Awaitable[DocState]]  # every node's shape
+
+
+def use_llm(req: Any, settings: Settings) -> bool:
+    if req.writer == "llm" and not settings.llm_configured:
+        raise BadInput("writer 'llm' needs LIBRARIAN_LLM_BASE_URL and LIBRARIAN_LLM_MODEL")
+    return bool(req.writer == "llm" or (req.writer is None and settings.llm_configured))
+
+
+def seed_of(recipe: dict[str, Any]) -> str:
+    """Ids inside the files derive from what the export is made of, not from the artifact."""
+    core = {k: recipe[k] for k in ("graph", "parameters", "sources", "source_hashes")}
+    return hashlib.sha256(json.dumps(core, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def recipe_of(kind: str, req: Any, state: DocState, writer: dict[str, Any]) -> dict[str, Any]:
+    try:
+        code = version("librarian")
+    except PackageNotFoundError:
+        code = "source"
+    params = req.model_dump(include=set(DOC_PARAMS[kind].model_fields))
+    return {"graph": kind, "graph_version": GRAPH_VERSION, "code_version": code,
+            "parameters": params, "sources": state["source_ids"],
+            "source_hashes": state["source_hashes"],
+            "models": {"embedder": EMBED_MODEL, "writer": writer.get("model") or "extractive"},
+            "prompt_hashes": writer.get("prompt_hashes", {}), "seed": 7}
+
+
+def nodes(kind: str) -> dict[str, Node]:
+    """The six nodes of one kind's graph."""
+
+    def req_of(state: DocState) -> Any:
+        return request_of(kind, state)
+
+    async def resolve(state: DocState, config: RunnableConfig) -> DocState:
+        req = req_of(state)  # a bad request fails before any work
+        shim: dict[str, Any] = {"sources": state.get("sources") or [],
+                                "owner": state.get("owner", "local"),
+                                "commercial": req.commercial}
+        return await podcast.resolve(shim, config)  # type: ignore[arg-type, return-value]
+
+    async def research(state: DocState, config: RunnableConfig) -> DocState:
+        settings = settings_for(config)
+        req = req_of(state)
+        use_llm(req, settings)
+        m = await gather(settings, state["source_ids"], owner=state.get("owner", "local"),
+                         topic=req.topic, words=doc_writer.words_for(kind, req))
+        report(1.0, f"{len(m.passages)} passages, {len(m.figures)} figures")
+        return {"material": m.model_dump()}
+
+    async def compose(state: DocState, config: RunnableConfig) -> DocState:
+        req = req_of(state)
+        m = Material(**state["material"])
+        title = req.title or doc_writer.default_title(kind, m)
+        writer: dict[str, Any] = {"writer": "extractive"}
+        if kind in ("flashcards", "quiz"):
+            content: dict[str, Any] = {"title": title}
+            if kind == "flashcards":
+                content["cards"] = [c.model_dump() for c in doc_writer.flashcards(req, m)]
+            else:
+                content["questions"] = [q.model_dump() for q in doc_writer.quiz(req, m)]
+        else:
+            doc = doc_writer.composition(kind, req, m, title)
+            if req.writer == "llm":
+                raise BadInput("the LLM writer of written exports is not available yet: use "
+                               "writer 'extractive'")
+            content = {"title": title, "composition": doc.model_dump()}
+        return {"draft": {**content, "writer": writer}}
+
+    async def ground(state: DocState, config: RunnableConfig) -> DocState:
+        settings = settings_for(config)
+        m = Material(**state["material"])
+        draft = state["draft"]
+        chunks = await chunk_texts(settings, draft)
+        passages = {p.chunk_id: p for p in m.passages}
+        out, stats = ground_content(draft, passages, chunks)
+        out = doc_pieces.finish(kind, req_of(state), out)
+        if not doc_pieces.pieces_of(kind, out):
+            raise BadInput(f"nothing in the sources supports a {kind}: no "
+                           f"{'card' if kind == 'flashcards' else 'passage'} survived the "
+                           "grounding check (try more or longer sources)")
+        return {"content": out, "grounding": stats}
+
+    async def render(state: DocState, config: RunnableConfig) -> DocState:
+        settings = settings_for(config)
+        req = req_of(state)
+        folder = work_dir(settings, job_id(config))
+        recipe = recipe_of(kind, req, state, state["draft"]["writer"])
+        files = await doc_pieces.render(kind, req, state["content"], Material(
+            **state["material"]), folder, settings, seed=seed_of(recipe))
+        verdict = await source_licences(settings, state["source_ids"])
+        m = Material(**state["material"])
+        page = attribution_page(state["content"]["title"], kind, m.sources, verdict)
+        (folder / "attribution.md").write_text(page, encoding="utf-8")
+        files["attribution"] = str(folder / "attribution.md")
+        pieces = doc_pieces.pieces_of(kind, state["content"])
+        (folder / "provenance.json").write_text(json.dumps(
+            [p.model_dump() for p in pieces], indent=1, ensure_ascii=False), encoding="utf-8")
+        files["provenance"] = str(folder / "provenance.json")
+        return {"rendered": {"files": files, "recipe": recipe, "licence": verdict}}
+
+    async def publish(state: DocState, config: RunnableConfig) -> DocState:
+        settings = settings_for(config)
+        return {"result": await publish_export(kind, state, settings, job_id(config))}
+
+    return {"resolve": resolve, "research": research, "compose": compose, "ground": ground,
+            "render": render, "publish": publish}
+
+
+def work_dir(settings: Settings, job: str) -> Path:
+    folder = settings.cache_dir / "exports" / job
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    return folder
+
+
+async def chunk_texts(settings: Settings, draft: dict[str, Any]) -> dict[str, str]:
+    """The stored text of every chunk the draft cites."""
+    ids: set[str] = set()
+    for c in draft.get("cards", []) + draft.get("questions", []):
+        ids.add(c["cite"]["chunk_id"])
+    doc = draft.get("composition")
+    if doc:
+        for _, b in Composition(**doc).blocks():
+            ids.update(c.chunk_id for c in b.cites)
+    async with db.session(settings) as s:
+        return {cid: c.text for cid, c in (await library.get_chunks(s, sorted(ids))).items()}
+
+
+def ground_content(draft: dict[str, Any], passages: dict[str, Passage],
+                   chunks: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    out: dict[str, Any] = {"title": draft["title"]}
+    if "cards" in draft:
+        cards, stats = doc_grounding.ground_cards([Card(**c) for c in draft["cards"]], chunks)
+        out["cards"] = [c.model_dump() for c in cards]
+    elif "questions" in draft:
+        qs, stats = doc_grounding.ground_quiz([QuizQuestion(**q) for q in draft["questions"]],
+                                              chunks)
+        out["questions"] = [q.model_dump() for q in qs]
+    else:
+        doc, stats = doc_grounding.ground_composition(Composition(**draft["composition"]),
+                                                      passages, chunks)
+        out["composition"] = doc.model_dump()
+    return out, stats
+
+
+async def publish_export(kind: str, state: DocState, settings: Settings,
+                         job: str) -> dict[str, Any]:
+    """Upload the files and record the artifact with its provenance (all or nothing)."""
+    aid = artifact_id_for(job)
+    store = objects(settings)
+    rendered = state["rendered"]
+    prefix = f"artifacts/{aid}/"
+    keys: dict[str, str] = {}
+    from agents.doc_render import MEDIA
+
+    for role, path in rendered["files"].items():
+        p = Path(path)
+        rel = p.relative_to(settings.cache_dir / "exports" / job).as_posix()
+        keys[role] = prefix + rel
+        await store.put_file(keys[role], p, MEDIA.get(p.suffix, "application/octet-stream"))
+    pieces = doc_pieces.pieces_of(kind, state["content"])
+    writer = state["draft"]["writer"]
+    title = state["content"]["title"]
+    lic = rendered["licence"]
+    meta = {"grounding": state["grounding"], "licence": {
+        k: lic[k] for k in ("commercial_use", "attribution", "share_alike", "derivatives",
+                            "licences")}}
+    try:
+        await record(settings, aid=aid, job_id=job, owner=state.get("owner", "local"),
+                     kind=kind, title=title, pieces=pieces, sources=state["source_ids"],
+                     files=keys, recipe=rendered["recipe"], version_of=state.get("version_of"),
+                     writer=writer, meta=meta)
+    except BaseException:
+        await store.delete_prefix(prefix)
+        raise
+    shutil.rmtree(settings.cache_dir / "exports" / job, ignore_errors=True)
+    cited = sum(1 for p in pieces if p.cites)
+    supports = [p.support or 0.0 for p in pieces]
+    return {"artifact_id": aid, "kind": kind, "title": title, "files": keys,
+            "segments": len(pieces), "attributed_segments": cited,
+            "mean_support": round(sum(supports) / max(1, len(supports)), 4),
+            "writer": writer.get("writer"), "grounding": state["grounding"],
+            "licence": meta["licence"]}
+
+
+def build_graph(kind: str) -> StateGraph[Any]:
+    g: StateGraph[Any] = StateGraph(DocState)
+    for name, fn in nodes(kind).items():
+        g.add_node(name, fn)  # type: ignore[call-overload]  # (TypedDict nodes, as podcast)
+    g.add_edge(START, STAGES[0])
+    for a, b in zip(STAGES, STAGES[1:], strict=False):
+        g.add_edge(a, b)
+    g.add_edge(STAGES[-1], END)
+    return g
+
+
+DESCRIPTIONS = {"report": "a report with cited paragraphs (Markdown, HTML, PDF)",
+                "ebook": "an EPUB 3 ebook with footnote citations",
+                "flashcards": "an Anki deck and CSV of cited cards",
+                "quiz": "a cited multiple-choice quiz (JSON, HTML)",
+                "newsletter": "an HTML e-mail digest with cited items",
+                "slides": "a slide deck (PPTX, PDF) whose notes cite"}
+SPECS = {k: GraphSpec(k, lambda k=k: build_graph(k), STAGES, DESCRIPTIONS[k],  # type: ignore[misc]
+                      DOC_PARAMS[k]) for k in KINDS}
+REPORT, EBOOK, FLASHCARDS = SPECS["report"], SPECS["ebook"], SPECS["flashcards"]
+QUIZ, NEWSLETTER, SLIDES = SPECS["quiz"], SPECS["newsletter"], SPECS["slides"]
+# for the LangGraph dev server / Studio (langgraph.json)
+report_graph = build_graph("report").compile()
+ebook_graph = build_graph("ebook").compile()
+flashcards_graph = build_graph("flashcards").compile()
+quiz_graph = build_graph("quiz").compile()
+newsletter_graph = build_graph("newsletter").compile()
+slides_graph = build_graph("slides").compile()
