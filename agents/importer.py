@@ -307,8 +307,10 @@ async def store(state: IngestState, config: RunnableConfig) -> IngestState:
             row.licence_id = licence
             row.licence_evidence = doc.get("licence_evidence")
             row.references = doc.get("references") or []
+            edits = dict((row.meta or {}).get("user_edits") or {})  # the owner's PATCHes
             row.meta = {k: v for k, v in (doc.get("metadata") or {}).items()
                         if isinstance(v, str | int | float | bool | list | dict | None)}
+            keep_user_edits(row, edits)
             row.status = "ready"
             row.deleted_at = None
             if not reprocess:
@@ -327,6 +329,18 @@ async def store(state: IngestState, config: RunnableConfig) -> IngestState:
         raise
     await obj.delete_prefix(f"staging/{job_id(config)}/")
     return {}
+
+
+def keep_user_edits(row: Source, edits: dict[str, Any]) -> None:
+    """Metadata the owner corrected (PATCH) wins over what extraction found, on reprocess too."""
+    for field, value in edits.items():
+        if field == "licence":
+            row.licence_id = value
+            row.licence_evidence = "set by the owner" if value else None
+        elif hasattr(row, field):
+            setattr(row, field, value)
+    if edits:
+        row.meta = {**(row.meta or {}), "user_edits": edits}
 
 
 async def _undo(settings: Any, sid: str, written: list[str]) -> None:

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 Action = Literal["make", "ask", "status", "list", "help"]
 FORMATS = ["podcast", "video", "report", "ebook", "flashcards", "newsletter"]
-RUNNABLE = {"podcast"}
+RUNNABLE = {"podcast", "video"}
 LANGUAGES = {"english": "en", "french": "fr", "german": "de", "spanish": "es", "italian": "it",
              "portuguese": "pt", "dutch": "nl", "japanese": "ja", "chinese": "zh"}
 

@@ -46,9 +46,10 @@ YES = re.compile(r"^\s*(?:y|yes|yeah|yep|sure|ok|okay|go|go ahead|do it|please d
                  r"proceed|fine|alright|sounds good)\b", re.I)
 NO = re.compile(r"^\s*(?:n|no|nope|cancel|stop|don't|do not|never ?mind|abort)\b", re.I)
 TOPIC_SOURCES = 3  # sources taken for a topic-only request
-HELP = ("I can import papers and make podcasts from your library, and answer questions about "
-        "it with citations. Try: \u201cmake a 5-minute podcast from these papers\u201d (attach "
-        "PDFs or give URLs), \u201cmake it again but with three hosts\u201d, \u201cwhat does "
+HELP = ("I can import papers and make podcasts and videos from your library, and answer "
+        "questions about it with citations. Try: \u201cmake a 5-minute podcast from these "
+        "papers\u201d (attach PDFs or give URLs), \u201cmake a short video about S2ORC\u201d, "
+        "\u201cmake it again but with three hosts\u201d, \u201cwhat does "
         "S2ORC say about licensing?\u201d, \u201clist my papers\u201d, \u201cstatus\u201d.")
 
 
@@ -242,8 +243,8 @@ async def resolve_sources(state: ChatState, config: RunnableConfig) -> ChatState
     owner = state.get("owner", "local")
     req = request_of(state["request"])
     if not req.runnable:
-        return say(f"Making a {req.format} is not available yet: I can make podcasts for now "
-                   f"(formats: {', '.join(sorted(intent.RUNNABLE))}).")
+        return say(f"Making a {req.format} is not available yet: I can make "
+                   f"{' and '.join(f + 's' for f in sorted(intent.RUNNABLE))} for now.")
     ids: list[str] = list(state.get("sources") or [])
     imported: list[str] = []
     for item in req.sources:
@@ -300,13 +301,41 @@ def podcast_params(req: intent.Request, sources: list[str], settings: Settings) 
     p = req.params
     voices = p.get("voices")
     if not voices and p.get("voice_provider") == "elevenlabs":
-        paid = [v.id for v in tts.list_voices(settings) if v.provider == "elevenlabs"]
-        if not paid:
-            raise BadInput("ElevenLabs voices need LIBRARIAN_ELEVENLABS_API_KEY")
-        voices = paid[:p.get("hosts") or default_hosts(p.get("style") or "")]
+        voices = paid_voices(settings)[:p.get("hosts") or default_hosts(p.get("style") or "")]
     fields = ("minutes", "hosts", "style", "topic", "title", "commercial")
     return dict(export_requests.request_of("podcast", {"sources": sources, "voices": voices,
                                        **{k: p.get(k) for k in fields}}).model_dump())
+
+
+def video_params(req: intent.Request, sources: list[str], settings: Settings) -> dict[str, Any]:
+    """The video request chat understood ("a short", "2 minutes", "vertical"), checked by
+    `agents.requests.VideoRequest` (its style sets length and aspect unless they are said)."""
+    p = req.params
+    voices = p.get("voices") or (paid_voices(settings)[:1]
+                                 if p.get("voice_provider") == "elevenlabs" else None)
+    minutes = p.get("minutes")
+    return dict(export_requests.request_of("video", {
+        "sources": sources, "voices": list(voices)[:1] if voices else None,
+        "style": "short" if p.get("short") else None, "aspect": p.get("aspect"),
+        "seconds": round(minutes * 60) if minutes else None,
+        **{k: p.get(k) for k in ("topic", "title", "commercial")}}).model_dump())
+
+
+PARAMS = {"podcast": podcast_params, "video": video_params}
+
+
+def paid_voices(settings: Settings) -> list[str]:
+    paid = [v.id for v in tts.list_voices(settings) if v.provider == "elevenlabs"]
+    if not paid:
+        raise BadInput("ElevenLabs voices need LIBRARIAN_ELEVENLABS_API_KEY")
+    return paid
+
+
+def what(fmt: str, params: dict[str, Any]) -> str:
+    """"a 3-minute podcast with 2 host(s)", "a 30-second video" (for the user)."""
+    if fmt == "video":
+        return f"a {params['seconds']:g}-second {params['aspect']} video"
+    return f"a {params['minutes']:g}-minute podcast with {params['hosts']} host(s)"
 
 
 def paid_llm(settings: Settings) -> bool:
@@ -318,15 +347,16 @@ def paid_llm(settings: Settings) -> bool:
                         "host.docker.internal"}
 
 
-async def estimate(params: dict[str, Any], settings: Settings) -> dict[str, Any]:
+async def estimate(fmt: str, params: dict[str, Any], settings: Settings) -> dict[str, Any]:
     """Voices and cost from the request alone (no paid call before the user agrees: paid
     voices are priced at their nominal pace, free ones at their measured pace)."""
-    req = export_requests.request_of("podcast", params)
-    voices = narrator.choose_voices(req.hosts, req.voices, settings)
-    hosts = scriptwriter.default_hosts(req.hosts, [v.id for v in voices], req.style)
+    req = export_requests.request_of(fmt, params)
+    brief = req.brief()
+    voices = narrator.choose_voices(brief.hosts, req.voices, settings)
+    hosts = scriptwriter.default_hosts(brief.hosts, [v.id for v in voices], brief.style)
     free = [h for h, v in zip(hosts, voices, strict=False) if v.provider in ("piper", "kokoro")]
     pace = await narrator.seconds_per_word(free, settings) if free else {}
-    est = estimate_cost(voices, hosts, pace, req.minutes * 60)
+    est = estimate_cost(voices, hosts, pace, brief.minutes * 60)
     return {"voices": est["voices"], "tts_cost_usd": est["tts_cost_usd"],
             "paid_voices": est["paid_voices"],
             "llm_writer": settings.llm_configured, "paid_llm": paid_llm(settings)}
@@ -336,9 +366,10 @@ async def plan(state: ChatState, config: RunnableConfig) -> ChatState:
     """The export's parameters, its voices and what it will cost."""
     settings = settings_for(config)
     req = request_of(state["request"])
+    fmt = req.format if req.format in PARAMS else "podcast"
     try:
-        params = podcast_params(req, state.get("sources") or [], settings)
-        est = await estimate(params, settings)
+        params = PARAMS[fmt](req, state.get("sources") or [], settings)
+        est = await estimate(fmt, params, settings)
     except BadInput as exc:
         return say(f"I can't make that: {exc}.")
     reasons = []
@@ -349,9 +380,9 @@ async def plan(state: ChatState, config: RunnableConfig) -> ChatState:
         reasons.append(f"the script is written by {settings.llm_model}, a paid API")
     lang = req.params.get("language")
     if lang and lang != "en":
-        reasons.append("podcasts are made in English only for now, not in "
+        reasons.append(f"{fmt}s are made in English only for now, not in "
                        f"{next(k for k, v in intent.LANGUAGES.items() if v == lang).title()}")
-    return {"plan": {"graph": "podcast", "params": params, "estimate": est, "confirm": reasons}}
+    return {"plan": {"graph": fmt, "params": params, "estimate": est, "confirm": reasons}}
 
 
 async def confirm(state: ChatState, config: RunnableConfig) -> ChatState:
@@ -360,8 +391,7 @@ async def confirm(state: ChatState, config: RunnableConfig) -> ChatState:
     if not p["confirm"] or state.get("confirmed"):
         return {}
     params = p["params"]
-    return ask_back(f"Before I make a {params['minutes']:g}-minute podcast with "
-                    f"{params['hosts']} host(s): " + "; ".join(p["confirm"])
+    return ask_back(f"Before I make {what(p['graph'], params)}: " + "; ".join(p["confirm"])
                     + ". Go ahead? (yes/no)",
                     {"kind": "confirm", "request": state["request"],
                      "sources": state.get("sources") or []}, plan=p)
@@ -378,8 +408,8 @@ async def run_export(state: ChatState, config: RunnableConfig) -> ChatState:
     p = state["plan"]
     params = p["params"]
     emit({"type": "message", "role": "assistant", "interim": True,
-          "text": f"Making a {params['minutes']:g}-minute podcast with {params['hosts']} "
-                  f"host(s) from {len(params['sources'])} source(s)\u2026"})
+          "text": f"Making {what(p['graph'], params)} from {len(params['sources'])} "
+                  "source(s)\u2026"})
     job = await run_job(config, p["graph"], p["params"], state.get("owner", "local"))
     return {"job": job}
 
@@ -415,22 +445,28 @@ async def answer(state: ChatState, config: RunnableConfig) -> ChatState:
                "job_id": job.get("job_id"), "attachments": []}
     if job["status"] != "completed":
         why = "was cancelled" if job["status"] == "cancelled" else f"failed: {job.get('error')}"
-        return {**say(f"The podcast {why} (job {job.get('job_id')}).", job_id=job.get("job_id"),
-                      status=job["status"]), "context": context}
+        return {**say(f"The {p['graph']} {why} (job {job.get('job_id')}).",
+                      job_id=job.get("job_id"), status=job["status"]), "context": context}
     r = job["result"]
-    path = await artifact_path(settings, r["files"]["audio"])
+    path = await artifact_path(settings, r["files"]["video" if p["graph"] == "video" else "audio"])
     credits = await sources_credit(settings, params["sources"])
     by = "\n".join(f"  - {c['title']}" + (f" \u2014 {', '.join(c['authors'][:3])}"
                                            + (" et al." if len(c["authors"]) > 3 else "")
                                            if c["authors"] else "")
                    + f" ({c['year'] or 'n.d.'})" for c in credits)
-    text = (f"Your podcast is ready: {path}\nDuration {r['duration_s']:.0f}s "
-            f"({r['duration_s'] / 60:.1f} min), {params['hosts']} host(s), {r['lines']} lines, "
-            f"{r['attributed_lines']} with citations.\nBuilt from:\n{by}")
+    if p["graph"] == "video":
+        made = (f"{r['width']}x{r['height']}, {r['scenes']} scenes, {r['attributed_scenes']} "
+                "traced to their sources")
+        counts = {"scenes": r["scenes"], "attributed_scenes": r["attributed_scenes"]}
+    else:
+        made = (f"{params['hosts']} host(s), {r['lines']} lines, {r['attributed_lines']} with "
+                "citations")
+        counts = {"lines": r["lines"], "attributed_lines": r["attributed_lines"]}
+    text = (f"Your {p['graph']} is ready: {path}\nDuration {r['duration_s']:.0f}s "
+            f"({r['duration_s'] / 60:.1f} min), {made}.\nBuilt from:\n{by}")
     context["artifact_id"] = r["artifact_id"]
     return {**say(text, artifact={"artifact_id": r["artifact_id"], "path": path,
-                                   "duration_s": r["duration_s"], "lines": r["lines"],
-                                   "attributed_lines": r["attributed_lines"],
+                                   "duration_s": r["duration_s"], **counts,
                                    "files": r["files"]},
                   job_id=job.get("job_id"), attribution=credits, status="completed"),
             "context": context}

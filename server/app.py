@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_jobs,
         routes_keys,
         routes_plugins,
+        routes_provenance,
     )
 
     app = FastAPI(title="Librarian", version="0.1.0", lifespan=lifespan,
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(LibrarianError, library_error)
     app.include_router(routes_content.router)
     app.include_router(routes_jobs.router)
+    app.include_router(routes_provenance.router)
     app.include_router(routes_plugins.router)
     app.include_router(routes_chat.router)
     app.include_router(health.router)

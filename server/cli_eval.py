@@ -8,20 +8,24 @@ from typing import Annotated
 
 import typer
 
-from evals.run import BASELINE, evaluate
+app = typer.Typer(rich_markup_mode=None)
 
 
+@app.command("eval")
 def eval_command(
     suite: Annotated[str, typer.Option(help="fast, full, or one suite: judge, pdf, webpage, "
                                             "transcript, podcast.")] = "fast",
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     out: Annotated[Path, typer.Option(help="Folder for <timestamp>.json and .md.")] =
         Path("eval-results"),
-    baseline: Annotated[Path, typer.Option(help="Folder of the committed baseline.")] = BASELINE,
+    baseline: Annotated[Path | None, typer.Option(
+        help="Folder of the committed baseline [default: evals/baseline].")] = None,
 ) -> None:
     """Score what the system generates; exit 1 on a drop below thresholds or the baseline."""
+    from evals.run import BASELINE, evaluate
+
     try:
-        report, problems, path = evaluate(suite, out, baseline)
+        report, problems, path = evaluate(suite, out, baseline or BASELINE)
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -32,7 +36,3 @@ def eval_command(
         typer.echo(f"report: {path} and {path.with_suffix('.md')}", err=True)
     if problems:
         raise typer.Exit(1)
-
-
-eval_app = typer.Typer(add_completion=False)
-eval_app.command()(eval_command)

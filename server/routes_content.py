@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -11,15 +12,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.datastructures import UploadFile
 
 from agents.requests import ExportRequest, first_error
-from graphs.registry import export_formats, graphs
-from server import executor, plugins
+from server import executor, plugins, views
 from server import limits as server_limits
+from server import operations as ops
 from server.auth import Owner, SettingsDep
 from server.routes_jobs import JobOut, job_out
-from services import assets
+from server.source_edits import update_source
 from storage import artifacts as artifacts_db
-from storage import db, library
-from storage.errors import BadInput, NotFound, Retryable
+from storage import db
+from storage.errors import BadInput, Retryable
 from storage.objects import LocalObjects, objects
 from storage.settings import Settings
 from tools import catalog, limits
@@ -28,6 +29,8 @@ from tools.detect import detect_kind
 from tools.fetch import check_url, safe_filename
 
 router = APIRouter(tags=["content"])
+NOT_YOURS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "not found (or another owner's)"}}
 IMPORTABLE = {"pdf", "webpage", "docx", "markdown", "text"}
 KINDS = ("pdf", "webpage", "document", "docx", "markdown", "text")
 
@@ -53,7 +56,7 @@ class SourceOut(BaseModel):
     licence: str | None
     status: str
     filename: str | None
-    created_at: str | None
+    created_at: datetime | None
     deleted: bool
 
 
@@ -62,6 +65,7 @@ class SourceDetail(SourceOut):
     sections: list[str] = []
     figures: list[dict[str, Any]] = []
     references: int = 0
+    licence_evidence: str | None = None
 
 
 class SourcePatch(BaseModel):
@@ -82,7 +86,7 @@ class ArtifactOut(BaseModel):
     job_id: str | None
     duration_s: float | None
     files: dict[str, str]  # role -> download path
-    created_at: str
+    created_at: datetime
     meta: dict[str, Any]
 
 
@@ -199,77 +203,54 @@ async def list_content(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[dict[str, Any]]:
     """The caller's sources, oldest first."""
-    async with db.session(settings) as s:
-        rows = await library.list_sources(s, owner, kind=kind, status=status, author=author,
-                                          licence=licence, limit=limit, offset=offset)
-        counts = await library.chunk_counts(s, [r.id for r in rows])
-    return [catalog.describe(r, counts.get(r.id, 0)) for r in rows]
+    return await ops.list_sources(settings, owner, kind=kind, status=status, author=author,
+                                    licence=licence, limit=limit, offset=offset)
 
 
-@router.get("/api/content/{source_id}", response_model=SourceDetail)
+@router.get("/api/content/{source_id}", response_model=SourceDetail, responses=NOT_YOURS)
 async def get_content(source_id: str, settings: SettingsDep, owner: Owner) -> dict[str, Any]:
     """One source with its sections and figures."""
-    async with db.session(settings) as s:
-        src = await library.get_source(s, source_id, owner)
-        chunks = await library.source_chunks(s, source_id)
-        figures = await library.source_figures(s, source_id)
-    sections = list(dict.fromkeys(" > ".join(c.heading_path) for c in chunks if c.heading_path))
-    return {**catalog.describe(src, len(chunks)), "abstract": src.abstract, "sections": sections,
-            "figures": [{"id": f.id, "label": f.label, "caption": f.caption, "page": f.page}
-                        for f in figures],
-            "references": len(src.references or [])}
+    return await ops.get_source(settings, source_id, owner)
 
 
-@router.patch("/api/content/{source_id}", response_model=SourceOut)
+@router.patch("/api/content/{source_id}", response_model=SourceOut,
+              responses={**NOT_YOURS, 422: {"description": "unknown field or licence"}})
 async def update_content(source_id: str, patch: SourcePatch, settings: SettingsDep,
                          owner: Owner) -> dict[str, Any]:
-    """Correct a source's metadata (title, authors, published, abstract, language, licence)."""
-    from tools.licences import LICENCES
-
-    values = patch.model_dump(exclude_unset=True)
-    async with db.session(settings) as s:
-        src = await library.get_source(s, source_id, owner)
-        if "licence" in values:
-            lic = values.pop("licence")
-            if lic is not None:
-                meta = LICENCES.get(lic)
-                if meta is None:
-                    raise HTTPException(422, f"unknown licence {lic!r} "
-                                             f"(known: {', '.join(sorted(LICENCES))})")
-                await library.ensure_licence(s, {
-                    "id": lic, "name": meta.name, "url": meta.url,
-                    "commercial_use_allowed": meta.commercial_use_allowed,
-                    "attribution_required": meta.attribution_required,
-                    "share_alike_required": meta.share_alike_required,
-                    "derivatives_allowed": meta.derivatives_allowed})
-            src.licence_id = lic
-            src.licence_evidence = "set by the owner" if lic else None
-        for field, value in values.items():
-            if field == "title" and value is None:
-                continue
-            setattr(src, field, value if field != "authors" else (value or []))
-        await s.flush()
-        counts = await library.chunk_counts(s, [source_id])
-    return catalog.describe(src, counts.get(source_id, 0))
+    """Correct a source's metadata (title, authors, published, abstract, language, licence);
+    the corrections are kept when the source is reprocessed."""
+    try:
+        return await update_source(settings, source_id, owner, patch.model_dump(
+            exclude_unset=True))
+    except BadInput as exc:
+        raise HTTPException(422, str(exc)) from None
 
 
-@router.delete("/api/content/{source_id}")
-async def delete_content(source_id: str, settings: SettingsDep, owner: Owner,
-                         hard_delete: bool = False) -> dict[str, Any]:
+@router.delete("/api/content/{source_id}", responses={
+    **NOT_YOURS, 400: {"description": "hard delete of a source artifacts depend on, without "
+                                      "cascade"},
+    409: {"description": "an unfinished job uses the source"}})
+async def delete_content(
+    source_id: str, settings: SettingsDep, owner: Owner,
+    hard_delete: Annotated[bool, Query(description="Remove it from every store.")] = False,
+    cascade: Annotated[bool, Query(description=(
+        "With hard_delete: remove it even when artifacts were made from it; they are marked "
+        "orphaned (their files stay)."))] = False,
+) -> dict[str, Any]:
     """Soft delete hides the source; `hard_delete=true` removes it from every store."""
-    return await catalog.delete_source(settings, source_id, owner=owner, hard=hard_delete)
+    return await catalog.delete_source(settings, source_id, owner=owner, hard=hard_delete,
+                                       cascade=cascade)
 
 
-@router.post("/api/content/{source_id}/reprocess", status_code=202, response_model=JobOut)
+@router.post("/api/content/{source_id}/reprocess", status_code=202, response_model=JobOut,
+             responses=NOT_YOURS)
 async def reprocess_content(source_id: str, settings: SettingsDep, owner: Owner,
                             priority: Annotated[int, Query(ge=1, le=10)] = 5) -> JobOut:
-    """Extract the stored original again (after an importer upgrade)."""
-    async with db.session(settings) as s:
-        await library.get_source(s, source_id, owner)
-    job = await executor.submit(settings, "ingest", {
-        "source": "", "reprocess_of": source_id,
-        "disabled": sorted(plugins.disabled(settings))}, owner=owner, priority=priority)
-    return job_out(job)
+    """Extract the stored original again (after an importer upgrade); metadata the owner
+    corrected (PATCH) is kept."""
+    inp = await ops.check_reprocess(settings, source_id, owner)
+    return job_out(await executor.submit(settings, "ingest", inp, owner=owner,
+                                         priority=priority))
 
 
 @router.get("/api/search", response_model=list[SearchHit])
@@ -281,56 +262,26 @@ async def search(settings: SettingsDep, owner: Owner,
     return [h.as_dict() for h in hits]
 
 
-RESERVED = {"owner", "sources", "result", "version_of", "reason"}  # set by the server only
-
-
-async def _export_input(req: Any, settings: Settings, owner: str) -> dict[str, Any]:
-    """The job input of a checked export body (422 for anything the format does not take)."""
-    if isinstance(req.parameters, BaseModel):
-        logo = getattr(req.parameters, "logo", None)
-        if logo:
-            try:
-                await assets.image_key(settings, owner, logo)
-            except NotFound as exc:
-                raise HTTPException(422, f"parameters.logo: {exc}") from None
-        return req.parameters.model_dump()
-    spec = graphs()[req.format]
-    if spec.request is not None:
-        try:
-            return spec.request.model_validate(req.parameters).model_dump()
-        except ValidationError as exc:
-            raise HTTPException(422, first_error(exc)) from None
-    reserved = sorted(set(req.parameters) & RESERVED)
-    if reserved:
-        raise HTTPException(422, f"parameters {reserved} are set by the server")
-    return dict(req.parameters)
-
-
 @router.post("/api/content/export", status_code=202, response_model=JobOut,
-             responses={404: {"description": "a source is not in your library"},
-                        422: {"description": "unknown or disabled format, bad parameters"}})
+             responses={403: {"description": "commercial use refused by a source's licence"},
+                        404: {"description": "a source is not in your library"},
+                        422: {"description": "unknown or disabled format, bad parameters"},
+                        429: {"description": "daily export quota reached"}})
 async def export(req: ExportRequest, settings: SettingsDep, owner: Owner) -> JobOut:
     """Generate content (`format`: an installed exporter) from library sources; returns the job."""
-    known = export_formats()
-    if req.format not in known:
-        raise HTTPException(422, f"unknown format {req.format!r} (known: {', '.join(known)})")
-    if req.format in plugins.disabled(settings):
-        raise HTTPException(422, f"the {req.format!r} exporter is disabled")
-    async with db.session(settings) as s:
-        for sid in req.source_ids:
-            await library.get_source(s, sid, owner)
-    inp = {**await _export_input(req, settings, owner),
-           "sources": list(dict.fromkeys(req.source_ids))}
+    try:
+        inp = await ops.check_export(settings, owner, req)
+    except BadInput as exc:
+        raise HTTPException(422, str(exc)) from None
     await server_limits.charge_export(settings, owner, req.format)
     job = await executor.submit(settings, req.format, inp, owner=owner, priority=req.priority)
     return job_out(job)
 
 
 def artifact_out(art: Any) -> dict[str, Any]:
-    return {"artifact_id": art.id, "kind": art.kind, "title": art.title, "status": art.status,
-            "job_id": art.job_id, "duration_s": art.duration_s,
-            "files": {role: f"/api/artifacts/{art.id}/files/{role}" for role in art.files or {}},
-            "created_at": art.created_at.isoformat(), "meta": art.meta or {}}
+    """An artifact with each file's download path."""
+    return views.artifact_out(art, {role: f"/api/artifacts/{art.id}/files/{role}"
+                                    for role in art.files or {}})
 
 
 @router.get("/api/artifacts", response_model=list[ArtifactOut], tags=["artifacts"])
@@ -344,7 +295,8 @@ async def list_artifacts(settings: SettingsDep, owner: Owner,
     return [artifact_out(a) for a in rows]
 
 
-@router.get("/api/artifacts/{artifact_id}", response_model=ArtifactOut, tags=["artifacts"])
+@router.get("/api/artifacts/{artifact_id}", response_model=ArtifactOut, tags=["artifacts"],
+            responses=NOT_YOURS)
 async def get_artifact(artifact_id: str, settings: SettingsDep, owner: Owner) -> dict[str, Any]:
     async with db.session(settings) as s:
         return artifact_out(await artifacts_db.get_artifact(s, artifact_id, owner))
@@ -357,7 +309,7 @@ MEDIA = {".mp3": "audio/mpeg", ".wav": "audio/wav", ".json": "application/json",
 
 
 @router.get("/api/artifacts/{artifact_id}/files/{role}", tags=["artifacts"],
-            responses={200: {"content": {"application/octet-stream": {}}}})
+            responses={200: {"content": {"application/octet-stream": {}}}, **NOT_YOURS})
 async def download_artifact(artifact_id: str, role: str, settings: SettingsDep,
                             owner: Owner) -> Response:
     """One file of an artifact (audio, transcript, ...) by role."""

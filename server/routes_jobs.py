@@ -13,6 +13,7 @@ from sse_starlette.sse import EventSourceResponse
 
 from server import events, executor, runner
 from server.auth import Owner, SettingsDep, StreamOwner, websocket_owner
+from server.views import job_dict
 from storage import db
 from storage import jobs as jobs_db
 from storage.errors import NotFound
@@ -45,13 +46,7 @@ class RetryRequest(BaseModel):
 
 
 def job_out(job: Job) -> JobOut:
-    return JobOut(job_id=job.id, graph=job.graph, status=JobStatus(job.status), stage=job.stage,
-                  progress=job.progress or 0.0, message=job.message, error=job.error,
-                  attempts=job.attempts or 0, priority=job.priority, result=job.result or {},
-                  input={k: v for k, v in (job.input or {}).items()
-                         if k not in ("owner", "disabled")},
-                  created_at=job.created_at, started_at=job.started_at,
-                  finished_at=job.finished_at)
+    return JobOut(**job_dict(job))
 
 
 @router.get("/api/jobs", response_model=list[JobOut])

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import event, text
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -21,6 +21,9 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from storage.settings import Settings
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 _engines: dict[tuple[str, int], AsyncEngine] = {}
 _migrated: set[str] = set()
@@ -73,13 +76,44 @@ async def session(settings: Settings) -> AsyncIterator[AsyncSession]:
 
 
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
 
 
+@cache
+def head_revision() -> str | None:
+    """The newest migration's id, read from the revision files' own `revision` lines.
+
+    Ours rather than alembic's ScriptDirectory: importing alembic costs about a second, and every
+    CLI command would pay it just to learn that the schema is already current.
+    """
+    revs: dict[str, str | None] = {}
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        body = path.read_text(encoding="utf-8")
+        rev = re.search(r"^revision\s*(?::[^=]+)?=\s*['\"]([^'\"]+)['\"]", body, re.M)
+        down = re.search(r"^down_revision\s*(?::[^=]+)?=\s*['\"]([^'\"]+)['\"]", body, re.M)
+        if rev:
+            revs[rev.group(1)] = down.group(1) if down else None
+    heads = set(revs) - {d for d in revs.values() if d}
+    return heads.pop() if len(heads) == 1 else None  # several heads or none: let alembic decide
+
+
+def _current(conn: Connection) -> str | None:
+    if not inspect(conn).has_table("alembic_version"):
+        return None  # a new database
+    return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
 def _upgrade(conn: Connection) -> None:
+    head = head_revision()
+    if head is not None and _current(conn) == head:
+        return  # the schema is current: no alembic import, no script scan
+    from alembic import command
+
     cfg = alembic_config(str(conn.engine.url))
     cfg.attributes["connection"] = conn
     command.upgrade(cfg, "head")

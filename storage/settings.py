@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from storage.errors import ConfigError
@@ -128,7 +135,9 @@ class Settings(BaseSettings):
 
     @field_validator("rate_limit", "auth_fail_limit")
     @classmethod
-    def _rates(cls, v: str) -> str:
+    def _rates(cls, v: str, info: ValidationInfo) -> str:
+        if v == cls.model_fields[str(info.field_name)].default:
+            return v  # ours, known good: no need to import the limits library to parse it
         if v.strip().lower() not in ("", "none", "off"):
             from limits import parse_many
 

@@ -94,6 +94,24 @@ def test_follow_up_reuses_the_threads_sources(home: Settings, first: dict[str, A
     assert [m["role"] for m in history] == ["user", "assistant"] * 2
 
 
+def test_chat_makes_a_video(home: Settings, first: dict[str, Any]) -> None:
+    reply = ask("make a 10 second vertical video from the S2ORC paper")
+    assert reply["status"] == "completed", reply["text"]
+    art = reply["artifact"]
+    assert art["path"].endswith(".mp4") and Path(art["path"]).is_file()
+    assert art["scenes"] >= 1 and art["attributed_scenes"] >= 1
+    assert reply["text"].startswith("Your video is ready") and "S2ORC" in reply["text"]
+
+    async def job_input() -> dict[str, Any]:
+        async with db.session(home) as s:
+            job = await jobs_db.get_job(s, reply["job_id"])
+        await db.dispose()
+        return {**job.input, "graph": job.graph}
+
+    inp = asyncio.run(job_input())
+    assert (inp["graph"], inp["seconds"], inp["aspect"]) == ("video", 10, "9:16")
+
+
 def test_question_in_the_library_is_cited(home: Settings, first: dict[str, Any]) -> None:
     reply = ask("How many papers are in S2ORC?")
     con = sqlite3.connect(home.home / "library.sqlite")
@@ -127,7 +145,7 @@ def test_ambiguous_name_is_asked_and_other_formats_declined(home: Settings,
     assert q.get("question") and len(q["options"]) == 2 and "Which one" in q["text"]
     assert say(home, "never mind", thread)["text"] == "OK, never mind."
     rep = say(home, "turn the S2ORC paper into flashcards", thread)
-    assert "not available yet" in rep["text"]
+    assert "not available yet" in rep["text"] and "videos" in rep["text"]
 
 
 def test_llm_tool_call_drives_the_graph(home: Settings, first: dict[str, Any]) -> None:

@@ -75,9 +75,9 @@ def test_cli_round_trip(cli: Cli, tmp_path: Path) -> None:
     assert 1 <= len(hits) <= 3
     assert hits[0]["source_id"] == sid and {"text", "page", "score"} <= set(hits[0])
     assert hits[0]["score"] >= hits[-1]["score"]
-    job_rows = lines(jobs)
-    assert len(job_rows) == 3
-    assert sorted(j["status"] for j in job_rows) == ["completed", "failed", "failed"]
+    job_rows = lines(jobs)  # a missing file is refused before any job is recorded
+    assert missing["job_id"] is None
+    assert sorted(j["status"] for j in job_rows) == ["completed", "failed"]
     detail = lines(job)[0]
     assert detail["job_id"] == job_id and detail["status"] == "completed"
     assert detail["result"]["source_id"] == sid

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
+from agents.requests import PodcastRequest
 from server import runner
-from server.cli_provenance import precheck_commercial
+from server.client_local import LocalClient
 from storage import artifacts, db, edges, vectors
 from storage.errors import BadInput, Forbidden
 from storage.objects import objects
@@ -147,9 +148,9 @@ def test_non_commercial_source_refuses_commercial_export(home: Settings, tmp_pat
     nc = imported.result["source_id"]
     assert imported.result["licence"] == "CC-BY-NC-4.0"
     sources = [nc, episode["sources"][0]]
-    # the CLI refuses before submitting (for a library id and for an already imported file)
+    # every surface refuses at the request, before a job is recorded (the client, as REST)
     with pytest.raises(Forbidden, match=nc):
-        run(precheck_commercial(home, [str(doc)]))
+        run(LocalClient(home).export(PodcastRequest(sources=sources, commercial=True)))
     # the graph refuses in its first node, before any work
     refused = run(job_of(home, "podcast", {"sources": sources, "minutes": 0.5,
                                            "commercial": True}))

@@ -66,16 +66,6 @@ async def search(settings: Settings, query: str, *, owner: str | None = None, li
     return out
 
 
-def describe(src: Source, chunks: int | None = None) -> dict[str, Any]:
-    """A source as JSON-ready fields."""
-    return {"source_id": src.id, "kind": src.kind, "title": src.title, "authors": src.authors,
-            "published": src.published, "url": src.url, "doi": src.doi, "pages": src.pages,
-            "duration_s": src.duration_s, "chunks": chunks, "licence": src.licence_id,
-            "status": src.status, "filename": src.filename,
-            "created_at": src.created_at.isoformat() if src.created_at else None,
-            "deleted": src.deleted_at is not None}
-
-
 async def delete_source(settings: Settings, source_id: str, *, owner: str | None = None,
                         hard: bool = False, cascade: bool = False) -> dict[str, Any]:
     """Soft delete hides the source; hard delete removes rows, vectors, objects and edges.

@@ -479,3 +479,51 @@ async def mark_orphaned(s: AsyncSession, artifact_ids: list[str], source_id: str
                             {"source_id": source_id, "at": datetime.now(UTC).isoformat()}]
         a.meta = meta
     await s.flush()
+
+
+# --- the same views of a source -------------------------------------------------------------
+
+async def source_genealogy(settings: Settings, source_id: str, *,
+                           owner: str | None = None) -> dict[str, Any]:
+    """Where a source came from: origin (URL or file, hash), the import job, owner, licence and
+    its evidence, the library sources it cites, and what was generated from it."""
+    async with db.session(settings) as s:
+        src = await library.get_source(s, source_id, owner, include_deleted=True)
+        out_edges = await edges.edges_from(s, "source", [src.id])
+    created = [e for e in out_edges if e.rel == "CREATED_BY"]
+    return {"source": _source_info(src.id, src),
+            "origin": {"url": src.url, "filename": src.filename, "doi": src.doi,
+                       "content_hash": src.content_hash, "object_key": src.object_key},
+            "owner": src.owner,
+            "run": {"job_id": (created[0].props or {}).get("job_id") if created else None},
+            "licence": {"licence": src.licence_id or "unknown",
+                        "evidence": src.licence_evidence},
+            "cites": [e.dst_id for e in out_edges if e.rel == "CITES"],
+            "generated_content": await generated_content(settings, src.id, owner=owner)}
+
+
+async def source_attribution(settings: Settings, source_id: str, *,
+                             owner: str | None = None) -> dict[str, Any]:
+    """How to credit a source: its APA-like reference and in-text citation."""
+    async with db.session(settings) as s:
+        src = await library.get_source(s, source_id, owner, include_deleted=True)
+    return {"source_id": src.id, "reference": reference(src), "in_text": in_text(src),
+            "licence": src.licence_id or "unknown", "text": reference(src) + "\n"}
+
+
+async def source_licence_view(settings: Settings, source_id: str, *,
+                              owner: str | None = None) -> dict[str, Any]:
+    """A source's licence verdict, as `licences` gives it for an artifact."""
+    async with db.session(settings) as s:
+        await library.get_source(s, source_id, owner, include_deleted=True)
+    return {"source_id": source_id, **await source_licences(settings, [source_id], owner=owner)}
+
+
+async def source_impact(settings: Settings, source_id: str, *,
+                        owner: str | None = None) -> dict[str, Any]:
+    """What a source led to: artifacts generated from it and library sources citing it."""
+    made = await generated_content(settings, source_id, owner=owner)
+    async with db.session(settings) as s:
+        citing = [e.src_id for e in await edges.edges_to(s, "source", [source_id], "CITES")]
+    return {"source_id": source_id, "derivative_works": made,
+            "citing": [{"type": "source", "id": i} for i in dict.fromkeys(citing)]}
