@@ -46,6 +46,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/transcribe.py
 	$(BIN)/python bench/video.py
 	$(BIN)/python bench/api.py
+	$(BIN)/python bench/cli.py
 
 eval: $(STAMP)
 	$(BIN)/librarian eval --suite full
