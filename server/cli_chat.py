@@ -110,9 +110,9 @@ def _read_line() -> tuple[str, list[str]] | None:
 
 
 @app.command("chat")
-def chat_cmd(thread: ThreadOpt = None) -> None:
+def chat_cmd(thread: ThreadOpt = None, as_json: JsonOpt = False) -> None:
     """Talk to your library. Attach files with `+path`; Ctrl-C cancels a running job;
-    Ctrl-D or "exit" leaves."""
+    Ctrl-D or "exit" leaves (--json: each reply as one JSON line)."""
     thread = thread or str(uuid.uuid4())
     console.print(f"[dim]conversation {thread} (resume with librarian chat --thread {thread})"
                   "[/dim]")
@@ -127,7 +127,7 @@ def chat_cmd(thread: ThreadOpt = None) -> None:
 
         async def go(lib: Client, text: str = text, attached: list[str] = attached
                      ) -> dict[str, Any]:
-            turn = Turn(lib, Bars.unless(False))
+            turn = Turn(lib, Bars.unless(as_json))
             loop = asyncio.get_running_loop()
             loop.add_signal_handler(signal.SIGINT, turn.cancel)
             try:
@@ -136,6 +136,7 @@ def chat_cmd(thread: ThreadOpt = None) -> None:
                 loop.remove_signal_handler(signal.SIGINT)
 
         try:
-            show(call(go))
+            reply = call(go)
         except typer.Exit:
             continue
+        emit({**reply, "thread_id": thread}) if as_json else show(reply)

@@ -22,7 +22,7 @@ from tests.conftest import REPO
 from tests.test_cli import Cli, lines
 
 EXAMPLE = re.compile(r"<!-- python-api-example[^>]*-->\n```python\n(.*?)```", re.S)
-NO_JSON = {"serve", "worker", "chat"}  # a server, a worker, an interactive prompt
+NO_JSON = {"serve", "worker"}  # a server and a worker: they log, they print no results
 
 
 def readme_example() -> str:
@@ -51,16 +51,17 @@ def test_readme_example_makes_a_traced_podcast(made: dict[str, Any]) -> None:
     assert any("PaperMage" in line for line in made["credits"])
 
 
-def test_both_entry_points_list_every_command(made: dict[str, Any]) -> None:
+def test_both_entry_points_list_every_command(tmp_path: Path) -> None:
     from typer.main import get_group
 
     from server.cli import app
 
     group = get_group(app)
     names = set(group.commands)
+    cli = Cli(tmp_path / "home")
     via_module = subprocess.run([sys.executable, "-m", "server.cli", "--help"],
-                                env=made["cli"].env, cwd=REPO, capture_output=True, text=True)
-    via_script = made["cli"]("--help")
+                                env=cli.env, cwd=REPO, capture_output=True, text=True)
+    via_script = cli("--help")
     listed = [{m.group(1) for m in re.finditer(r"^  ([a-z][a-z-]+) ", p.stdout, re.M)}
               for p in (via_module, via_script)]
     assert listed[0] == listed[1] == names
