@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/podcast.py
 	$(BIN)/python bench/transcribe.py
 	$(BIN)/python bench/video.py
+	$(BIN)/python bench/exports.py
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/cli.py
 

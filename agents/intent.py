@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Action = Literal["make", "ask", "status", "list", "help"]
-FORMATS = ["podcast", "video", "report", "ebook", "flashcards", "newsletter"]
-RUNNABLE = {"podcast", "video"}
+FORMATS = ["podcast", "video", "report", "ebook", "flashcards", "quiz", "newsletter", "slides"]
+DOCUMENTS = {"report", "ebook", "flashcards", "quiz", "newsletter", "slides"}  # written exports
+RUNNABLE = {"podcast", "video"} | DOCUMENTS
 LANGUAGES = {"english": "en", "french": "fr", "german": "de", "spanish": "es", "italian": "it",
              "portuguese": "pt", "dutch": "nl", "japanese": "ja", "chinese": "zh"}
 
@@ -28,6 +29,7 @@ NUM = r"(\d+(?:\.\d+)?|" + "|".join(sorted((k for k in NUMBERS if " " not in k),
 
 # words the typo fixer may produce, and where they lead
 VOCAB = ["podcast", "podcasts", "video", "videos", "report", "ebook", "flashcards", "newsletter",
+         "quiz", "slides", "presentation",
          "minutes", "minute", "seconds", "second", "hours", "hour", "hosts", "host", "speakers",
          "speaker", "voices", "narrator", "interview", "lecture", "conversational",
          "conversation", "monologue", "please", "make", "create", "generate", "produce", "papers",
@@ -52,7 +54,14 @@ FORMAT_WORDS = {"podcast": "podcast", "podcasts": "podcast", "pod": "podcast",
                 "clip": "video", "reel": "video", "reels": "video", "tiktok": "video",
                 "short": "video", "shorts": "video", "report": "report", "ebook": "ebook",
                 "e-book": "ebook", "book": "ebook", "flashcards": "flashcards",
-                "flashcard": "flashcards", "cards": "flashcards", "newsletter": "newsletter"}
+                "flashcard": "flashcards", "cards": "flashcards", "newsletter": "newsletter",
+                "reports": "report", "briefing": "report", "ebooks": "ebook", "quiz": "quiz",
+                "quizzes": "quiz", "newsletters": "newsletter", "digest": "newsletter",
+                "slides": "slides", "deck": "slides", "presentation": "slides",
+                "powerpoint": "slides", "pptx": "slides", "epub": "ebook", "anki": "flashcards"}
+DOC_COUNTS = {"cards": "cards", "flashcards": "cards", "questions": "questions",
+              "slides": "slides", "items": "items", "words": "words", "chapters": "chapters",
+              "sections": "sections", "stories": "items"}
 MAKE_VERBS = {"make", "create", "generate", "produce", "turn", "convert", "build", "record",
               "do", "render", "prepare", "give", "want", "need", "redo", "remake", "again",
               "write", "put", "whip", "cook", "craft", "compose", "like"}
@@ -283,11 +292,31 @@ def find_format(words: list[str], text: str) -> str | None:
         return "flashcards"
     if re.search(r"\be-?books?\b", text):
         return "ebook"
+    if re.search(r"\b(?:study guide|literature review|lit review|briefing doc\w*)\b", text):
+        return "report"
+    if re.search(r"\bslide ?decks?\b", text):
+        return "slides"
     found = [FORMAT_WORDS[w] for w in words if w in FORMAT_WORDS]
     if "short" in found and len(set(found)) > 1:  # "a short podcast": short is an adjective
         found = [f for f, w in zip(found, [w for w in words if w in FORMAT_WORDS], strict=True)
                  if w != "short"]
     return found[0] if found else None
+
+
+def document_params(text: str) -> dict[str, Any]:
+    """Counts ("20 flashcards", "ten questions", "12 slides") and report styles."""
+    out: dict[str, Any] = {}
+    for m in re.finditer(NUM + r"[ -](?:\w+[ -])?(" + "|".join(DOC_COUNTS) + r")\b", text):
+        n = number(m.group(1))
+        if n is not None and n == int(n) and m.group(1) not in {"a", "an", "half"}:
+            out[DOC_COUNTS[m.group(2)]] = int(n)
+    if re.search(r"\bstudy guide\b", text):
+        out["style"] = "study-guide"
+    elif re.search(r"\b(?:literature|lit) review\b", text):
+        out["style"] = "literature-review"
+    elif re.search(r"\bbriefing\b", text):
+        out["style"] = "briefing"
+    return out
 
 
 def parse(message: str, attachments: list[str] | None = None) -> Request:
@@ -338,6 +367,8 @@ def parse(message: str, attachments: list[str] | None = None) -> Request:
         return req
 
     req.format = fmt
+    if fmt in DOCUMENTS:
+        req.params.update(document_params(stripped))
     if fmt == "video":
         if re.search(r"\b(?:short|shorts|reel|reels|tiktok|vertical|portrait|9:16)\b", stripped):
             req.params["aspect"] = "9:16"

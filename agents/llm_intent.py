@@ -25,10 +25,11 @@ CONTEXT_WORDS = {"these", "them", "it", "those", "this", "attached", "same", "ag
 
 
 class MakeExport(BaseModel):
-    """Make something from sources: a podcast (others: video, report, ebook, flashcards,
-    newsletter). Leave parameters the user did not give empty."""
+    """Make something from sources: a podcast (others: video, report, ebook, flashcards, quiz,
+    newsletter, slides). Leave parameters the user did not give empty."""
 
-    format: Literal["podcast", "video", "report", "ebook", "flashcards", "newsletter"] = "podcast"
+    format: Literal["podcast", "video", "report", "ebook", "flashcards", "quiz", "newsletter",
+                    "slides"] = "podcast"
     sources: list[str] = Field(default_factory=list, description=(
         "attachments, URLs, library ids or paper names/authors; 'these' for the attachments "
         "or the conversation's last sources"))
@@ -40,6 +41,9 @@ class MakeExport(BaseModel):
     language: str | None = Field(None, description="ISO 639-1 code")
     aspect: Literal["16:9", "9:16"] | None = None
     commercial: bool | None = None
+    count: int | None = Field(None, ge=1, le=300, description=(
+        "how many flashcards, quiz questions, slides or newsletter items"))
+    report_style: Literal["briefing", "study-guide", "literature-review"] | None = None
 
 
 class SearchLibrary(BaseModel):
@@ -108,8 +112,16 @@ def request_from_call(name: str, args: dict[str, Any], message: str,
             else:
                 req.refs.append(item)
         req.sources = exact
-        req.params = {k: v for k, v in call.model_dump(exclude={"format", "sources"}).items()
-                      if v is not None}
+        req.params = {k: v for k, v in call.model_dump(exclude={
+            "format", "sources", "count", "report_style"}).items() if v is not None}
+        if call.format in intent.DOCUMENTS:
+            req.params.pop("style", None)  # a podcast style; a report's is report_style
+            unit = {"flashcards": "cards", "quiz": "questions", "slides": "slides",
+                    "newsletter": "items"}.get(call.format)
+            if unit and call.count:
+                req.params[unit] = call.count
+            if call.report_style:
+                req.params["style"] = call.report_style
     elif name == "SearchLibrary":
         req.action, req.question = "ask", SearchLibrary.model_validate(args).question
     elif name == "ImportSources":

@@ -23,13 +23,14 @@ import yaml
 
 from evals import metrics
 from evals.content import run_content
+from evals.documents import run_documents
 from evals.judge import Calibration, calibrate, judge_many
 
 REPO = Path(__file__).resolve().parent.parent
 DATASETS = Path(__file__).resolve().parent / "datasets"
 THRESHOLDS = Path(__file__).resolve().parent / "thresholds.yaml"
 BASELINE = Path(__file__).resolve().parent / "baseline"
-SUITES = ["judge", "pdf", "webpage", "transcript", "content", "podcast"]
+SUITES = ["judge", "pdf", "webpage", "transcript", "content", "podcast", "documents"]
 CLAIM_KINDS = {"content", "summary"}  # framing lines (intro, questions...) make no claims
 VOICE_SAMPLE_S = 30.0
 
@@ -208,7 +209,7 @@ async def run_podcast(ctx: dict[str, Any]) -> list[Case]:
 Runner = Callable[[dict[str, Any]], list[Case] | Awaitable[list[Case]]]
 RUNNERS: dict[str, Runner] = {"judge": run_judge, "pdf": run_pdf, "webpage": run_webpage,
                               "transcript": run_transcript, "content": run_content,
-                              "podcast": run_podcast}
+                              "podcast": run_podcast, "documents": run_documents}
 
 
 def suites_for(name: str) -> tuple[list[str], bool]:

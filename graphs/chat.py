@@ -30,6 +30,7 @@ from agents import requests as export_requests
 from agents.context import settings_for
 from agents.importer import is_url
 from agents.requests import default_hosts, estimate_cost
+from graphs import chat_documents
 from graphs.registry import graphs
 from storage import db, library
 from storage.checkpoints import checkpointer
@@ -46,9 +47,11 @@ YES = re.compile(r"^\s*(?:y|yes|yeah|yep|sure|ok|okay|go|go ahead|do it|please d
                  r"proceed|fine|alright|sounds good)\b", re.I)
 NO = re.compile(r"^\s*(?:n|no|nope|cancel|stop|don't|do not|never ?mind|abort)\b", re.I)
 TOPIC_SOURCES = 3  # sources taken for a topic-only request
-HELP = ("I can import papers and make podcasts and videos from your library, and answer "
-        "questions about it with citations. Try: \u201cmake a 5-minute podcast from these "
-        "papers\u201d (attach PDFs or give URLs), \u201cmake a short video about S2ORC\u201d, "
+HELP = ("I can import papers and make podcasts, videos, reports, ebooks, flashcards, quizzes, "
+        "newsletters and slide decks from your library, and answer questions about it with "
+        "citations. Try: \u201cmake a 5-minute podcast from these papers\u201d (attach PDFs "
+        "or give URLs), \u201cmake a short video about S2ORC\u201d, \u201cmake 20 flashcards "
+        "from S2ORC\u201d, "
         "\u201cmake it again but with three hosts\u201d, \u201cwhat does "
         "S2ORC say about licensing?\u201d, \u201clist my papers\u201d, \u201cstatus\u201d.")
 
@@ -333,6 +336,8 @@ def paid_voices(settings: Settings) -> list[str]:
 
 def what(fmt: str, params: dict[str, Any]) -> str:
     """"a 3-minute podcast with 2 host(s)", "a 30-second video" (for the user)."""
+    if fmt in intent.DOCUMENTS:
+        return chat_documents.describe(fmt, params)
     if fmt == "video":
         return f"a {params['seconds']:g}-second {params['aspect']} video"
     return f"a {params['minutes']:g}-minute podcast with {params['hosts']} host(s)"
@@ -366,6 +371,13 @@ async def plan(state: ChatState, config: RunnableConfig) -> ChatState:
     """The export's parameters, its voices and what it will cost."""
     settings = settings_for(config)
     req = request_of(state["request"])
+    if req.format in intent.DOCUMENTS:
+        try:
+            return {"plan": chat_documents.plan_of(req, state.get("sources") or [],
+                                                   settings.llm_model if paid_llm(settings)
+                                                   else None)}
+        except BadInput as exc:
+            return say(f"I can't make that: {exc}.")
     fmt = req.format if req.format in PARAMS else "podcast"
     try:
         params = PARAMS[fmt](req, state.get("sources") or [], settings)
@@ -445,15 +457,26 @@ async def answer(state: ChatState, config: RunnableConfig) -> ChatState:
                "job_id": job.get("job_id"), "attachments": []}
     if job["status"] != "completed":
         why = "was cancelled" if job["status"] == "cancelled" else f"failed: {job.get('error')}"
-        return {**say(f"The {p['graph']} {why} (job {job.get('job_id')}).",
+        noun = chat_documents.NOUNS.get(p["graph"], p["graph"])
+        return {**say(f"The {noun} {why} (job {job.get('job_id')}).",
                       job_id=job.get("job_id"), status=job["status"]), "context": context}
     r = job["result"]
-    path = await artifact_path(settings, r["files"]["video" if p["graph"] == "video" else "audio"])
     credits = await sources_credit(settings, params["sources"])
     by = "\n".join(f"  - {c['title']}" + (f" \u2014 {', '.join(c['authors'][:3])}"
                                            + (" et al." if len(c["authors"]) > 3 else "")
                                            if c["authors"] else "")
                    + f" ({c['year'] or 'n.d.'})" for c in credits)
+    context["artifact_id"] = r["artifact_id"]
+    if p["graph"] in intent.DOCUMENTS:
+        paths = {role: await artifact_path(settings, key) for role, key in r["files"].items()}
+        return {**say(chat_documents.answer_text(p["graph"], r, paths, by),
+                      artifact={"artifact_id": r["artifact_id"], "kind": p["graph"],
+                                "paths": paths, "segments": r["segments"],
+                                "attributed_segments": r["attributed_segments"],
+                                "files": r["files"]},
+                      job_id=job.get("job_id"), attribution=credits, status="completed"),
+                "context": context}
+    path = await artifact_path(settings, r["files"]["video" if p["graph"] == "video" else "audio"])
     if p["graph"] == "video":
         made = (f"{r['width']}x{r['height']}, {r['scenes']} scenes, {r['attributed_scenes']} "
                 "traced to their sources")

@@ -119,7 +119,10 @@ def nodes(kind: str) -> dict[str, Node]:
     async def research(state: DocState, config: RunnableConfig) -> DocState:
         settings = settings_for(config)
         req = req_of(state)
-        use_llm(req, settings)
+        if use_llm(req, settings) and not (config.get("configurable") or {}).get("chat_model"):
+            from tools.llm import check_reachable
+
+            await check_reachable(settings)  # before any work, naming the URL
         m = await gather(settings, state["source_ids"], owner=state.get("owner", "local"),
                          topic=req.topic, words=doc_writer.words_for(kind, req))
         report(1.0, f"{len(m.passages)} passages, {len(m.figures)} figures")
@@ -138,9 +141,12 @@ def nodes(kind: str) -> dict[str, Node]:
                 content["questions"] = [q.model_dump() for q in doc_writer.quiz(req, m)]
         else:
             doc = doc_writer.composition(kind, req, m, title)
-            if req.writer == "llm":
-                raise BadInput("the LLM writer of written exports is not available yet: use "
-                               "writer 'extractive'")
+            if use_llm(req, settings_for(config)):
+                from agents.doc_llm import rewrite_with_llm
+
+                report(0.1, "rewriting the paragraphs with the LLM")
+                model = (config.get("configurable") or {}).get("chat_model")
+                doc, writer = await rewrite_with_llm(doc, settings_for(config), model)
             content = {"title": title, "composition": doc.model_dump()}
         return {"draft": {**content, "writer": writer}}
 

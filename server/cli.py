@@ -39,7 +39,8 @@ for group in (cli_library.app, cli_jobs.app, cli_provenance.app, cli_chat.app, c
               cli_eval.app):
     app.registered_commands += group.registered_commands
 app.add_typer(typer.Typer(cls=MakeGroup, rich_markup_mode=None), name="make", no_args_is_help=True,
-              help="Generate content from library sources: podcast, video.")
+              help="Generate content from library sources: podcast, video, report, ebook, "
+                   "flashcards, quiz, newsletter, slides.")
 app.add_typer(cli_admin.keys_app, name="keys")
 app.add_typer(cli_admin.plugins_app, name="plugins")
 

@@ -192,3 +192,7 @@ def make_video(
     finish(job, as_json, "{width}x{height}, {duration_s:.1f}s (asked {requested_s:.0f}s), "
                          "{scenes} scenes, {attributed_scenes} attributed, {figure_scenes} "
                          "with figures")
+
+
+# the written exports (report, ebook, flashcards, quiz, newsletter, slides) register here too
+from server import cli_exports  # noqa: E402,F401

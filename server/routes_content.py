@@ -305,7 +305,9 @@ async def get_artifact(artifact_id: str, settings: SettingsDep, owner: Owner) ->
 MEDIA = {".mp3": "audio/mpeg", ".wav": "audio/wav", ".json": "application/json",
          ".md": "text/markdown", ".txt": "text/plain", ".html": "text/html",
          ".mp4": "video/mp4", ".pdf": "application/pdf", ".vtt": "text/vtt",
-         ".srt": "application/x-subrip", ".png": "image/png"}
+         ".srt": "application/x-subrip", ".png": "image/png", ".csv": "text/csv",
+         ".epub": "application/epub+zip", ".apkg": "application/apkg",
+         ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation"}
 
 
 @router.get("/api/artifacts/{artifact_id}/files/{role}", tags=["artifacts"],

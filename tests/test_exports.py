@@ -357,3 +357,43 @@ def test_bad_requests_fail_clearly(five_papers: tuple[Settings, list[str]]) -> N
     assert job.status == "failed" and "neither a library source id nor a file" in job.error
     job = run(make(settings, "slides", ids, slides=99))
     assert job.status == "failed" and "slides" in job.error
+    job = run(make(settings, "report", ids, writer="llm"))
+    assert job.status == "failed" and "LIBRARIAN_LLM_BASE_URL" in job.error
+
+
+def test_llm_rewrites_are_grounded(five_papers: tuple[Settings, list[str]],
+                                   material: Material) -> None:
+    """A faithful rewrite is kept; an invented one is replaced by an exact sentence of its chunk
+    or dropped; a paragraph the model skips keeps its source text."""
+    from agents.doc_grounding import ground_composition
+    from agents.doc_llm import rewrite_with_llm
+    from tests.test_llm_writer import FakeChat
+
+    settings, _ = five_papers
+    invented = "The authors also won a prize for teleporting cats across the ocean."
+
+    def respond(schema: str, prompt: str) -> dict[str, Any]:
+        assert schema == "Rewrite"
+        shown = dict(re.findall(r"^\[(B\d+)\] (.+)$", prompt, re.M))
+        out = [{"id": "B1", "text": "In short: " + shown["B1"]}]
+        if "B2" in shown:
+            out.append({"id": "B2", "text": invented})
+        return {"paragraphs": out}
+
+    doc = compose(kind="report", style="briefing", title="T", passages=material.passages,
+                  vecs=material.matrix(), sources=material.sources, figures=[], words=1200,
+                  max_sections=3, max_figures=0)
+    model = FakeChat(respond=respond)
+    rewritten, writer = run(rewrite_with_llm(doc, settings, model))
+    assert writer["writer"] == "llm" and writer["prompt_hashes"] and model.calls
+    blocks = [b for _, b in rewritten.blocks()]
+    texts = run(chunk_texts(settings, sorted({c.chunk_id for b in blocks for c in b.cites})))
+    passages = {p.chunk_id: p for p in material.passages}
+    grounded, stats = ground_composition(rewritten, passages, texts)
+    kept = [b for _, b in grounded.blocks()]
+    assert any(b.text.startswith("In short: ") for b in kept)
+    assert invented not in {b.text for b in kept}
+    assert stats["rewritten"] + stats["dropped"] >= 1
+    for b in kept:
+        assert (b.support or 0) >= stats["threshold"] and b.cites
+        assert all(norm(c.quote) in texts[c.chunk_id] for c in b.cites)

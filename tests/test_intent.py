@@ -43,9 +43,16 @@ def test_again_reuses_sources_and_parameters() -> None:
     assert req.params == {"minutes": 1, "hosts": 3}
 
 
-def test_not_runnable_formats_are_recognised() -> None:
+def test_written_formats_are_recognised_with_their_counts() -> None:
     req = intent.understand("make flashcards from these", ["a.pdf"])
-    assert req.format == "flashcards" and not req.runnable
+    assert req.format == "flashcards" and req.runnable and req.sources == ["a.pdf"]
+    req = intent.understand("quiz me with ten questions on the LongEval paper")
+    assert (req.format, req.params, req.refs) == ("quiz", {"questions": 10}, ["longeval"])
+    req = intent.understand("a study guide about corpus filtering from the S2ORC paper")
+    assert req.format == "report" and req.params == {"style": "study-guide",
+                                                     "topic": "corpus filtering"}
+    req = intent.understand("give me a slide deck with 8 slides from these", ["a.pdf"])
+    assert (req.format, req.params) == ("slides", {"slides": 8})
 
 
 class ToolModel(GenericFakeChatModel):
