@@ -7,20 +7,15 @@ import hashlib
 import json
 import subprocess
 import tempfile
-import uuid
 from pathlib import Path
 from typing import Any
 
+from agents.artifact import ArtifactRecord, Maker, Piece, artifact_id_for, writer_maker
 from agents.script import Host, Line, Passage
-from storage import db, edges
-from storage.artifacts import replace_artifact
-from storage.models import Artifact, Segment
 from storage.objects import objects
 from storage.settings import Settings
 from tools.audio import AudioMeta, LineAudio, assemble
-from tools.chunking import split_sentences
 
-NAMESPACE = uuid.UUID("0f7c2b0e-3a55-4e0a-9d6b-41a0d8f3c7aa")
 PAUSE_SAME = 0.3
 PAUSE_CHANGE = 0.45
 PAUSE_SECTION = 0.9
@@ -97,20 +92,6 @@ def script_markdown(title: str, hosts: list[Host], lines: list[Line], times: lis
     return "\n".join(out) + "\n"
 
 
-def quoted_span(quote: str, chunk_text: str) -> str:
-    """The part of a line's quote that this chunk holds (a line may quote several chunks)."""
-    text = " ".join(chunk_text.split())
-    if not quote:
-        return ""
-    if quote in text:
-        return quote
-    return " ".join(q for q in split_sentences(quote) if q in text)
-
-
-def artifact_id_for(job_id: str) -> str:
-    return str(uuid.uuid5(NAMESPACE, f"artifact:{job_id}"))
-
-
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:
@@ -135,8 +116,9 @@ async def assemble_podcast(settings: Settings, *, job_id: str, owner: str, title
                            hosts: list[Host], lines: list[Line], audio: list[dict[str, Any]],
                            passages: list[Passage], recipe: dict[str, Any], wav: bool,
                            music: bool, version_of: str | None,
-                           writer: dict[str, Any], pause_stretch: float = 0.0) -> dict[str, Any]:
-    """Mix and store the episode, then write artifact, segments and edges in one transaction."""
+                           writer: dict[str, Any], pause_stretch: float = 0.0,
+                           ) -> tuple[dict[str, Any], ArtifactRecord]:
+    """Mix and store the episode and its script files; the result and what provenance records."""
     by_chunk = {p.chunk_id: p for p in passages}
     aid = artifact_id_for(job_id)
     store = objects(settings)
@@ -173,60 +155,18 @@ async def assemble_podcast(settings: Settings, *, job_id: str, owner: str, title
             files["wav"] = prefix + "podcast.wav"
             await store.put_file(files["wav"], wav_path, "audio/wav")
         mp3_sha = sha256_file(mp3)
-    try:
-        await _record(settings, aid=aid, job_id=job_id, owner=owner, title=title, hosts=hosts,
-                      lines=lines, times=res.line_times, passages=passages, files=files,
-                      duration=res.duration_s, recipe=recipe, version_of=version_of,
-                      writer=writer, extra={"lufs": res.lufs, "sha256": mp3_sha,
-                                            "chapters": script["chapters"]})
-    except BaseException:
-        await store.delete_prefix(f"artifacts/{aid}/")
-        raise
+    rec = ArtifactRecord(
+        id=aid, kind="podcast", owner=owner, title=title, job_id=job_id, files=files,
+        recipe=recipe, duration_s=res.duration_s, version_of=version_of,
+        meta={"hosts": [h.model_dump() for h in hosts], "lufs": res.lufs, "sha256": mp3_sha,
+              "chapters": script["chapters"]},
+        pieces=[Piece(seq=line.seq, kind=line.kind, text=line.text, citations=line.citations,
+                      quote=line.quote, speaker=line.speaker, section=line.section,
+                      start_s=start, end_s=end, support=line.support, meta=line.meta)
+                for line, (start, end) in zip(lines, res.line_times, strict=True)],
+        passages=passages,
+        models=[writer_maker(writer.get("writer"), writer.get("model"),
+                             writer.get("prompt_hashes"))],
+        voices=[Maker(id=h.voice_id, props={"host": h.name, "role": h.role}) for h in hosts])
     return {"artifact_id": aid, "files": files, "duration_s": round(res.duration_s, 2),
-            "lines": len(lines), "lufs": round(res.lufs, 2)}
-
-
-async def _record(settings: Settings, *, aid: str, job_id: str, owner: str, title: str,
-                  hosts: list[Host], lines: list[Line], times: list[tuple[float, float]],
-                  passages: list[Passage], files: dict[str, str], duration: float,
-                  recipe: dict[str, Any], version_of: str | None, writer: dict[str, Any],
-                  extra: dict[str, Any]) -> None:
-    by_chunk = {p.chunk_id: p for p in passages}
-    async with db.session(settings) as s:
-        await replace_artifact(s, Artifact(
-            id=aid, owner=owner, kind="podcast", title=title, job_id=job_id, files=files,
-            duration_s=duration, recipe=recipe, version_of=version_of,
-            meta={"hosts": [h.model_dump() for h in hosts], **extra}))
-        seg_ids = []
-        for line, (start, end) in zip(lines, times, strict=True):
-            sid = str(uuid.uuid5(NAMESPACE, f"{aid}:segment:{line.seq}"))
-            seg_ids.append(sid)
-            s.add(Segment(id=sid, artifact_id=aid, seq=line.seq, kind=line.kind,
-                          speaker=line.speaker, text=line.text, section=line.section,
-                          start_s=start, end_s=end, support=line.support,
-                          meta={"citations": line.citations, "quote": line.quote,
-                                **line.meta}))
-        await s.flush()
-        await edges.delete_node_edges(s, "segment", seg_ids)
-        for src_id in sorted({p.source_id for p in passages}):
-            await edges.add_edge(s, ("artifact", aid), "GENERATED_FROM", ("source", src_id))
-        for line, sid in zip(lines, seg_ids, strict=True):
-            for cid in line.citations:
-                p = by_chunk.get(cid)
-                quote = quoted_span(line.quote, p.text) if p else ""
-                await edges.add_edge(s, ("segment", sid), "DERIVED_FROM", ("chunk", cid),
-                                     {"quote": quote, "support": line.support,
-                                      "source_id": p.source_id if p else None})
-        model = writer.get("model") or f"extractive@{writer.get('writer', 'extractive')}"
-        await edges.add_edge(s, ("artifact", aid), "GENERATED_BY", ("model", model),
-                             {"writer": writer.get("writer"),
-                              "prompt_hashes": writer.get("prompt_hashes", {})})
-        for h in hosts:
-            await edges.add_edge(s, ("artifact", aid), "NARRATED_BY", ("voice", h.voice_id),
-                                 {"host": h.name, "role": h.role})
-        await edges.add_edge(s, ("artifact", aid), "CREATED_BY", ("owner", owner),
-                             {"job_id": job_id})
-        await edges.add_edge(s, ("artifact", aid), "GENERATED_BY", ("run", job_id),
-                             {"recipe": recipe})
-        if version_of:
-            await edges.add_edge(s, ("artifact", aid), "VERSION_OF", ("artifact", version_of))
+            "lines": len(lines), "lufs": round(res.lufs, 2)}, rec

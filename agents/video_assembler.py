@@ -11,17 +11,14 @@ from __future__ import annotations
 import asyncio
 import json
 import tempfile
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from agents.assembler import NAMESPACE, artifact_id_for, credits, sha256_file
+from agents.artifact import ArtifactRecord, Maker, Piece, artifact_id_for, writer_maker
+from agents.assembler import credits, sha256_file
 from agents.director import Scene, timeline
 from agents.script import Host, Line, Passage
-from storage import db, edges
-from storage.artifacts import replace_artifact
-from storage.models import Artifact, Segment
 from storage.objects import objects
 from storage.settings import Settings
 from tools import video, video_backends
@@ -65,8 +62,8 @@ async def assemble_video(settings: Settings, *, job_id: str, owner: str, title: 
                          recipe: dict[str, Any],
                          version_of: str | None, writer: dict[str, Any],
                          on_progress: Callable[[int, int], None] | None = None,
-                         ) -> dict[str, Any]:
-    """Render, mux and store the video, then record artifact, scenes and edges together."""
+                         ) -> tuple[dict[str, Any], ArtifactRecord]:
+    """Render, mux and store the video and its files; the result and what provenance records."""
     speech = []
     for item in audio:
         samples, rate = read_wav(Path(item["path"]))
@@ -129,71 +126,30 @@ async def assemble_video(settings: Settings, *, job_id: str, owner: str, title: 
         await store.put(files["script_json"], json.dumps(script, indent=1).encode(),
                         "application/json")
         sha = sha256_file(mp4)
-    try:
-        await _record(settings, aid=aid, job_id=job_id, owner=owner, title=title, host=host,
-                      scenes=scenes, rows=scene_rows, passages=passages, files=files,
-                      duration=probe.duration_s, recipe=recipe, version_of=version_of,
-                      writer=writer, extra={"sha256": sha, "width": probe.width,
-                                            "height": probe.height, "notes": notes,
-                                            "disclosure": video.DISCLOSURE})
-    except BaseException:
-        await store.delete_prefix(prefix)
-        raise
+    rec = ArtifactRecord(
+        id=aid, kind="video", owner=owner, title=title, job_id=job_id, files=files,
+        recipe=recipe, duration_s=probe.duration_s, version_of=version_of,
+        meta={"narrator": host.model_dump(), "sha256": sha, "width": probe.width,
+              "height": probe.height, "notes": notes, "disclosure": video.DISCLOSURE},
+        pieces=[scene_piece(sc, row, host) for sc, row in zip(scenes, scene_rows, strict=True)],
+        passages=passages,
+        models=[writer_maker(writer.get("writer"), writer.get("model"),
+                             writer.get("prompt_hashes"))]
+        + [Maker(id=b, props={"kind": "video clips"})
+           for b in sorted({str(sc.visual["backend"]) for sc in scenes
+                            if sc.visual.get("backend")})],
+        voices=[Maker(id=host.voice_id, props={"host": host.name, "role": host.role})])
     return {"artifact_id": aid, "files": files, "duration_s": round(probe.duration_s, 2),
             "width": probe.width, "height": probe.height, "scenes": len(scenes),
-            "video_codec": probe.video_codec, "audio_codec": probe.audio_codec, "notes": notes}
+            "video_codec": probe.video_codec, "audio_codec": probe.audio_codec,
+            "notes": notes}, rec
 
 
-async def _record(settings: Settings, *, aid: str, job_id: str, owner: str, title: str,
-                  host: Host, scenes: list[Scene], rows: list[dict[str, Any]],
-                  passages: list[Passage], files: dict[str, str], duration: float,
-                  recipe: dict[str, Any], version_of: str | None, writer: dict[str, Any],
-                  extra: dict[str, Any]) -> None:
-    by_chunk = {p.chunk_id: p for p in passages}
-    async with db.session(settings) as s:
-        await replace_artifact(s, Artifact(
-            id=aid, owner=owner, kind="video", title=title, job_id=job_id, files=files,
-            duration_s=duration, recipe=recipe, version_of=version_of,
-            meta={"narrator": host.model_dump(), **extra}))
-        seg_ids = []
-        for sc, row in zip(scenes, rows, strict=True):
-            sid = str(uuid.uuid5(NAMESPACE, f"{aid}:segment:{sc.seq}"))
-            seg_ids.append(sid)
-            fig = sc.figure.model_dump() if sc.figure else None
-            s.add(Segment(id=sid, artifact_id=aid, seq=sc.seq, kind="scene",
-                          speaker=host.name, text=sc.text, section=sc.section,
-                          start_s=row["start_s"], end_s=row["end_s"], support=sc.support,
-                          meta={"citations": sc.citations, "quote": sc.quote,
-                                "visual": sc.kind, "figure": fig,
-                                "backend": sc.visual.get("backend", "local"),
-                                "speech": [row["speech_start_s"], row["speech_end_s"]]}))
-        await s.flush()
-        await edges.delete_node_edges(s, "segment", seg_ids)
-        for src_id in sorted({p.source_id for p in passages}):
-            await edges.add_edge(s, ("artifact", aid), "GENERATED_FROM", ("source", src_id))
-        for sc, sid in zip(scenes, seg_ids, strict=True):
-            for cid in sc.citations:
-                p = by_chunk.get(cid)
-                quote = sc.quote if sc.quote and p and sc.quote in " ".join(p.text.split()) else ""
-                props: dict[str, Any] = {"quote": quote, "support": sc.support,
-                                         "source_id": p.source_id if p else None}
-                if sc.figure is not None and p and p.source_id == sc.figure.source_id:
-                    props["figure"] = {"id": sc.figure.id, "label": sc.figure.label,
-                                       "page": sc.figure.page, "object_key": sc.figure.object_key}
-                await edges.add_edge(s, ("segment", sid), "DERIVED_FROM", ("chunk", cid), props)
-        model = writer.get("model") or f"extractive@{writer.get('writer', 'extractive')}"
-        await edges.add_edge(s, ("artifact", aid), "GENERATED_BY", ("model", model),
-                             {"writer": writer.get("writer"),
-                              "prompt_hashes": writer.get("prompt_hashes", {})})
-        await edges.add_edge(s, ("artifact", aid), "NARRATED_BY", ("voice", host.voice_id),
-                             {"host": host.name, "role": host.role})
-        for backend in sorted({str(sc.visual["backend"]) for sc in scenes
-                               if sc.visual.get("backend")}):
-            await edges.add_edge(s, ("artifact", aid), "GENERATED_BY", ("model", str(backend)),
-                                 {"kind": "video clips"})
-        await edges.add_edge(s, ("artifact", aid), "CREATED_BY", ("owner", owner),
-                             {"job_id": job_id})
-        await edges.add_edge(s, ("artifact", aid), "GENERATED_BY", ("run", job_id),
-                             {"recipe": recipe})
-        if version_of:
-            await edges.add_edge(s, ("artifact", aid), "VERSION_OF", ("artifact", version_of))
+def scene_piece(sc: Scene, row: dict[str, Any], host: Host) -> Piece:
+    """A scene as a traced piece: its timing, the figure it shows, the backend that drew it."""
+    return Piece(seq=sc.seq, kind="scene", text=sc.text, citations=sc.citations, quote=sc.quote,
+                 speaker=host.name, section=sc.section, start_s=row["start_s"],
+                 end_s=row["end_s"], support=sc.support,
+                 figure=sc.figure.model_dump() if sc.figure else None,
+                 meta={"visual": sc.kind, "backend": sc.visual.get("backend", "local"),
+                       "speech": [row["speech_start_s"], row["speech_end_s"]]})

@@ -22,6 +22,7 @@ from agents.requests import PodcastParams, PodcastRequest, estimate_cost, reques
 from agents.script import Brief, Host, Line, Passage, WriterInput, WriterOutput, estimate_seconds
 from graphs import ingest
 from graphs.registry import GraphSpec
+from services.provenance import record_artifact
 from storage import db, library
 from storage.errors import BadInput, Forbidden, NotFound
 from storage.objects import objects
@@ -278,13 +279,14 @@ async def assemble(state: PodcastState, config: RunnableConfig) -> PodcastState:
               "prompt_hashes": draft.get("prompt_hashes", {})}
     title = request(state).title or default_title(passages)
     report(0.2, "mixing, normalising loudness, encoding MP3")
-    res = await assemble_podcast(settings, job_id=job_id(config), owner=state.get("owner", "local"),
-                                 title=title, hosts=hosts, lines=lines, audio=state["audio"],
-                                 passages=passages, recipe=recipe_of(state, writer),
-                                 wav=request(state).wav, music=request(state).music,
-                                 version_of=state.get("version_of"), writer=writer,
-                                 pause_stretch=pause_stretch(state, len(lines)))
+    res, rec = await assemble_podcast(
+        settings, job_id=job_id(config), owner=state.get("owner", "local"), title=title,
+        hosts=hosts, lines=lines, audio=state["audio"], passages=passages,
+        recipe=recipe_of(state, writer), wav=request(state).wav, music=request(state).music,
+        version_of=state.get("version_of"), writer=writer,
+        pause_stretch=pause_stretch(state, len(lines)))
     supports = [line.support or 0.0 for line in lines]
+    await record_artifact(settings, rec)
     res.update(lines=len(lines), attributed_lines=sum(1 for line in lines if line.citations),
                mean_support=round(sum(supports) / len(supports), 4),
                requested_s=request(state).minutes * 60,

@@ -24,6 +24,7 @@ from agents.video_assembler import assemble_video
 from graphs import podcast
 from graphs.registry import GraphSpec
 from services import assets
+from services.provenance import record_artifact
 from storage import db, library
 from tools import video
 from tools.audio import read_wav
@@ -306,14 +307,13 @@ async def assemble(state: VideoState, config: RunnableConfig) -> VideoState:
     def progress(done: int, total: int) -> None:
         report(done / total, f"rendered {done}/{total} scenes")
 
-    res = await assemble_video(settings, job_id=job_id(config), owner=state.get("owner", "local"),
-                               title=title_of(state, passages), host=host, lines=lines,
-                               scenes=scenes, audio=state["audio"], passages=passages,
-                               style=style, music=req.music,
-                               target_s=req.seconds,
-                               recipe=recipe_of(state, writer),
-                               version_of=state.get("version_of"), writer=writer,
-                               on_progress=progress)
+    res, rec = await assemble_video(
+        settings, job_id=job_id(config), owner=state.get("owner", "local"),
+        title=title_of(state, passages), host=host, lines=lines, scenes=scenes,
+        audio=state["audio"], passages=passages, style=style, music=req.music,
+        target_s=req.seconds, recipe=recipe_of(state, writer),
+        version_of=state.get("version_of"), writer=writer, on_progress=progress)
+    await record_artifact(settings, rec)
     res.update(attributed_scenes=sum(1 for sc in scenes if sc.citations),
                figure_scenes=sum(1 for sc in scenes if sc.kind == "figure"),
                requested_s=req.seconds, writer=writer["writer"],
