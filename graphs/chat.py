@@ -27,7 +27,7 @@ from langgraph.graph import END, START, StateGraph
 
 from agents import answers, intent, llm_intent, narrator, scriptwriter
 from agents import requests as export_requests
-from agents.context import settings_for
+from agents.context import RunContext, settings_for
 from agents.importer import is_url
 from agents.requests import default_hosts, estimate_cost
 from graphs import chat_documents
@@ -193,7 +193,8 @@ async def run_inline(settings: Settings, graph: str, inp: dict[str, Any], owner:
     cfg: RunnableConfig = {"configurable": {"thread_id": job_id, "settings": settings},
                            "recursion_limit": 200}
     try:
-        out = await spec.build().compile().ainvoke({**inp, "owner": owner}, cfg)
+        out = await spec.build().compile().ainvoke(
+            {**inp, "owner": owner}, cfg, context=RunContext(settings, owner, job_id))
     except LibrarianError as exc:
         return {"job_id": job_id, "status": "failed", "error": str(exc), "result": {}}
     res = listener({"job_id": job_id, "type": "status", "status": "completed"})

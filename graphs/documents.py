@@ -28,7 +28,7 @@ from agents.material import Material, gather
 from agents.requests import request_of
 from agents.script import Passage
 from graphs import podcast
-from graphs.registry import GraphSpec
+from graphs.spec import GraphSpec
 from storage import db, library
 from storage.errors import BadInput
 from storage.objects import objects

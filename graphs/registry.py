@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from importlib.metadata import entry_points
-from typing import Any
 
-from langgraph.graph import StateGraph
-from pydantic import BaseModel
+from graphs.spec import GraphSpec
 
-
-@dataclass(frozen=True)
-class GraphSpec:
-    """A runnable job kind: its graph builder and its stages in order (for progress)."""
-
-    name: str
-    build: Callable[[], StateGraph[Any]]
-    stages: list[str]
-    description: str = ""
-    request: type[BaseModel] | None = None  # its parameters model, checked at the request
+__all__ = ["GraphSpec", "export_formats", "graphs"]
 
 
 def _builtin() -> dict[str, GraphSpec]:
-    from graphs import documents, ingest, podcast, video
+    from graphs import documents, ingest, podcast, video  # compiled on first use
 
     return {
         "ingest": GraphSpec("ingest", ingest.build_graph, ingest.STAGES, "import a source"),

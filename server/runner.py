@@ -22,7 +22,9 @@ from typing import Any, Literal
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.types import RetryPolicy
+from pydantic import BaseModel
 
+from agents.context import RunContext
 from graphs.registry import graphs
 from storage import cancel, db
 from storage import jobs as jobs_db
@@ -211,7 +213,9 @@ async def _drive(settings: Settings, job: Job, listener: Listener | None,
         inp = dict(job.input) if not snapshot.next else None  # None: resume the checkpoint
         progress = _Progress(settings, job.id, spec.stages, listener)
         await progress.stage(snapshot.next[0] if snapshot.next else spec.stages[0])
-        async for mode, chunk in graph.astream(inp, config, stream_mode=["custom", "tasks"]):
+        context = RunContext(settings, job.owner, job.id)
+        async for mode, chunk in graph.astream(inp, config, context=context,
+                                               stream_mode=["custom", "tasks"]):
             if token.cancelled:
                 raise Cancelled(token.reason)
             await progress.on(mode, chunk)
@@ -322,6 +326,8 @@ async def trace(settings: Settings, job_id: str) -> list[dict[str, Any]]:
 
 
 def _summary(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return f"{type(value).__name__} ({len(type(value).model_fields)} fields)"
     if isinstance(value, list):
         return f"{len(value)} items"
     if isinstance(value, dict):

@@ -1,0 +1,273 @@
+"""The narrated export graph, shared by every export that speaks (podcast, video, ...).
+
+resolve -> plan -> research -> write -> ground -> [the kind's own stages] -> narrate ->
+(refit -> write ...) -> assemble. `NarratedKind` says what differs: how to plan the voices, how to
+write, what to show, how to measure the result and how to assemble it. The rest (resolving
+sources, research, grounding, narration, the refit loop, the recipe) is written here once.
+
+State is typed: domain models (`Plan`, `Passage`, `WriterOutput`, `Line`, `Scene`), with reducers
+where lists grow over the refit loop (`measured`, `notes`). The per-run context (settings, owner,
+job id) is LangGraph's `context_schema` (`agents.context.RunContext`), not state.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypedDict
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.graph import END, START, StateGraph
+from langgraph.runtime import Runtime
+from langgraph.types import Command
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from agents import grounding, narrator, researcher
+from agents.context import RunContext, report, run_context
+from agents.director import Scene
+from agents.importer import is_url
+from agents.requests import REQUESTS, PodcastRequest, VideoRequest, request_of
+from agents.script import Host, Line, Passage, WriterInput, WriterOutput, estimate_seconds
+from graphs import ingest
+from storage import db, library
+from storage.errors import BadInput, NotFound
+from storage.objects import objects
+from tools.embed import MODEL_ID as EMBED_MODEL
+from tools.provenance import check_commercial_use
+
+NarratedRequest = PodcastRequest | VideoRequest
+
+
+class Plan(BaseModel):
+    """The voices and how long the script should be; refits correct pace and pauses."""
+
+    hosts: list[Host]
+    pace: dict[str, float]  # seconds per word, per host name (measured from the voice)
+    target_s: float  # speech + pauses the script should fill
+    pause_s: float  # average pause between lines
+    estimate: dict[str, Any] = Field(default_factory=dict)  # what the run will cost
+
+
+class Measured(BaseModel):
+    """The real length of one narration, and each voice's real pace."""
+
+    total_s: float
+    requested_s: float
+    error: float  # (total - requested) / requested
+    pace: dict[str, float]
+    pause_s: float
+
+
+class NarratedState(TypedDict, total=False):
+    request: NarratedRequest
+    source_ids: list[str]
+    source_hashes: dict[str, str]
+    plan: Plan
+    passages: list[Passage]
+    draft: WriterOutput
+    lines: list[Line]
+    grounding: dict[str, float]
+    scenes: list[Scene]
+    audio: list[dict[str, Any]]  # per line: seq, path of the cached WAV, voice id
+    measured: Annotated[list[Measured], operator.add]  # one per narration (refits add more)
+    notes: Annotated[list[str], operator.add]
+    result: dict[str, Any]
+
+
+Node = Callable[..., Awaitable[Any]]  # async (state, runtime) -> update
+
+
+@dataclass(frozen=True)
+class NarratedKind:
+    """What one narrated export does differently."""
+
+    name: str
+    version: str
+    params: type[BaseModel]  # its parameters model: the recipe records these fields
+    plan: Node
+    write: Node
+    assemble: Node
+    measure: Callable[[NarratedState, list[Line], list[dict[str, Any]]], Measured]
+    shows: list[tuple[str, Node]] = field(default_factory=list)  # between ground and narrate
+    max_refits: int = 1
+    tolerance: float = 0.05  # relative length error that triggers a refit
+    unrecorded: frozenset[str] = frozenset()  # request fields the recipe leaves out
+    recipe_extra: Callable[[], dict[str, Any]] = dict  # e.g. render versions, encoders
+    models_extra: Callable[[], dict[str, Any]] = dict
+
+    @property
+    def stages(self) -> list[str]:
+        return ["resolve", "plan", "research", "write", "ground",
+                *[n for n, _ in self.shows], "narrate", "assemble"]
+
+
+# --- nodes written once ---------------------------------------------------------------------
+
+async def resolve_sources(ctx: RunContext, wanted: list[str]) -> list[str]:
+    """Library ids stay; files and URLs are imported first (re-imports are detected)."""
+    ids: list[str] = []
+    sub = ingest.build_graph().compile()
+    for i, item in enumerate(wanted):
+        if is_url(item) or Path(item).expanduser().exists():
+            report(i / len(wanted), f"importing {item}")
+            thread = f"{ctx.job_id}-import-{i}"
+            cfg: RunnableConfig = {"configurable": {"thread_id": thread,
+                                                    "settings": ctx.settings}}
+            try:
+                out = await sub.ainvoke({"source": item, "owner": ctx.owner}, cfg)
+            except BaseException:
+                await objects(ctx.settings).delete_prefix(f"staging/{thread}/")  # leave nothing
+                raise
+            ids.append(out["result"]["source_id"])
+        else:
+            async with db.session(ctx.settings) as s:
+                try:
+                    await library.get_source(s, item, ctx.owner)
+                except NotFound:
+                    raise BadInput(f"{item} is neither a library source id nor a file") from None
+            ids.append(item)
+    return list(dict.fromkeys(ids))
+
+
+def resolve_node(kind: NarratedKind) -> Callable[..., Awaitable[dict[str, Any]]]:
+    async def resolve(state: BaseModel, runtime: Runtime[RunContext]) -> dict[str, Any]:
+        """Check the request, then resolve and (if asked) licence-check its sources."""
+        ctx = run_context(runtime)
+        req: NarratedRequest = request_of(kind.name, state.model_dump())
+        ids = await resolve_sources(ctx, list(req.sources))
+        if req.commercial:
+            await check_commercial_use(ctx.settings, ids, owner=ctx.owner)
+        async with db.session(ctx.settings) as s:
+            hashes = {sid: (await library.get_source(s, sid, ctx.owner)).content_hash
+                      for sid in ids}
+        return {"request": req, "source_ids": ids, "source_hashes": hashes}
+
+    return resolve
+
+
+async def research(state: NarratedState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Passages relevant to the request, every source covered, enough to fill the target."""
+    ctx = run_context(runtime)
+    plan = state["plan"]
+    avg_spw = sum(plan.pace.values()) / len(plan.pace)
+    passages = await researcher.research(ctx.settings, state["source_ids"],
+                                         state["request"].brief(),
+                                         int(plan.target_s / avg_spw), owner=ctx.owner)
+    return {"passages": passages}
+
+
+def writer_input(state: NarratedState, target: float | None = None) -> WriterInput:
+    plan = state["plan"]
+    return WriterInput(passages=state["passages"], hosts=plan.hosts,
+                       brief=state["request"].brief(), target_seconds=target or plan.target_s,
+                       seconds_per_word=plan.pace, pause_s=plan.pause_s)
+
+
+async def ground(state: NarratedState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Score every line against its cited chunks; rewrite or drop unsupported lines."""
+    inp = writer_input(state)
+    lines, stats = grounding.ground(state["draft"].lines, {p.chunk_id: p for p in inp.passages})
+    if not lines:
+        raise BadInput("no line of the script is supported by the sources")
+    supports = [line.support or 0.0 for line in lines]
+    return {"lines": lines,
+            "grounding": {**stats, "mean_support": round(sum(supports) / len(supports), 4),
+                          "estimated_s": round(estimate_seconds(lines, inp), 1),
+                          "threshold": grounding.THRESHOLD}}
+
+
+def narrate_node(kind: NarratedKind) -> Callable[..., Awaitable[Command[Any]]]:
+    async def narrate(state: NarratedState, runtime: Runtime[RunContext],
+                      ) -> Command[Literal["refit", "assemble"]]:
+        """Synthesise every line (cached per line); refit when the real length misses."""
+        ctx = run_context(runtime)
+        lines = state["lines"]
+
+        def progress(done: int, total: int) -> None:
+            report(done / total, f"synthesised {done}/{total} lines")
+
+        audio = await narrator.narrate(lines, state["plan"].hosts, ctx.settings, progress)
+        m = kind.measure(state, lines, audio)
+        refits = len(state.get("measured") or [])
+        again = abs(m.error) > kind.tolerance and refits < kind.max_refits
+        return Command(update={"audio": audio, "measured": [m]},
+                       goto="refit" if again else "assemble")
+
+    return narrate
+
+
+async def refit(state: NarratedState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Correct the voices' pace and the pauses with what was measured; then write again."""
+    m = state["measured"][-1]
+    plan = state["plan"]
+    report(1.0, f"length {m.total_s:.0f}s vs {m.requested_s:.0f}s asked: re-planning")
+    return {"plan": plan.model_copy(update={"pace": {**plan.pace, **m.pace},
+                                            "pause_s": m.pause_s})}
+
+
+def recipe_of(kind: NarratedKind, state: NarratedState) -> dict[str, Any]:
+    """Everything needed to make the artifact again: code, parameters, sources, models."""
+    try:
+        code = version("librarian")
+    except PackageNotFoundError:
+        code = "source"
+    draft, plan = state["draft"], state["plan"]
+    params = state["request"].model_dump(include=set(kind.params.model_fields) - kind.unrecorded)
+    return {"graph": kind.name, "graph_version": kind.version, "code_version": code,
+            **kind.recipe_extra(), "parameters": params, "sources": state["source_ids"],
+            "source_hashes": state["source_hashes"],
+            "models": {"embedder": EMBED_MODEL, "writer": draft.model or "extractive",
+                       "voices": [h.voice_id for h in plan.hosts], **kind.models_extra()},
+            "prompt_hashes": draft.prompt_hashes, "seed": 7, "pace": plan.pace}
+
+
+def writer_of(draft: WriterOutput) -> dict[str, Any]:
+    return {"writer": draft.writer, "model": draft.model, "prompt_hashes": draft.prompt_hashes}
+
+
+def summary(state: NarratedState) -> dict[str, Any]:
+    """What every narrated result reports beside the kind's own figures."""
+    draft = state["draft"]
+    return {"writer": draft.writer, "notes": draft.notes + list(state.get("notes") or []),
+            "grounding": state["grounding"]}
+
+
+# --- the graph ------------------------------------------------------------------------------
+
+def build(kind: NarratedKind) -> StateGraph[Any, Any, Any, Any]:
+    """The stages in order up to `narrate`; `narrate` goes back through `refit` to `write`
+    while the measured length misses, else on to `assemble`."""
+    g: StateGraph[Any, RunContext, Any, Any] = StateGraph(NarratedState, context_schema=RunContext,
+                                    input_schema=input_schema(kind))
+    g.add_node("resolve", resolve_node(kind), input_schema=input_schema(kind))
+    nodes: list[tuple[str, Any]] = [("plan", kind.plan), ("research", research),
+                                    ("write", kind.write), ("ground", ground), *kind.shows]
+    for name, fn in nodes:
+        g.add_node(name, fn)
+    g.add_node("narrate", narrate_node(kind), destinations=("refit", "assemble"))
+    g.add_node("refit", refit)
+    g.add_node("assemble", kind.assemble)
+    order = ["resolve", *[n for n, _ in nodes], "narrate"]
+    g.add_edge(START, "resolve")
+    for a, b in zip(order, order[1:], strict=False):
+        g.add_edge(a, b)
+    g.add_edge("refit", "write")
+    g.add_edge("assemble", END)
+    return g
+
+
+_INPUTS: dict[str, type[BaseModel]] = {}
+
+
+def input_schema(kind: NarratedKind) -> type[BaseModel]:
+    """The graph's input: the fields of the kind's request, taken as given (`resolve` checks
+    them with the request model and reports the first error as bad input)."""
+    if kind.name not in _INPUTS:
+        fields = REQUESTS[kind.name].model_fields
+        _INPUTS[kind.name] = create_model(  # type: ignore[call-overload]
+            f"{kind.name.capitalize()}Input", __config__=ConfigDict(extra="ignore"),
+            **{k: (Any, None) for k in fields})
+    return _INPUTS[kind.name]
