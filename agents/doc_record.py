@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agents.assembler import NAMESPACE
+from agents.artifact import NAMESPACE
 from storage import db, edges
 from storage.artifacts import replace_artifact
 from storage.models import Artifact, Segment

@@ -20,14 +20,14 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
 
 from agents import doc_grounding, doc_pieces, doc_writer
-from agents.assembler import artifact_id_for
-from agents.context import job_id, report, settings_for
+from agents.artifact import artifact_id_for
+from agents.context import RunContext, job_id, report, settings_for
 from agents.doc_record import attribution_page, record
 from agents.doc_requests import DOC_PARAMS
 from agents.material import Material, gather
 from agents.requests import request_of
 from agents.script import Passage
-from graphs import podcast
+from graphs import narrated
 from graphs.spec import GraphSpec
 from storage import db, library
 from storage.errors import BadInput
@@ -75,7 +75,7 @@ class DocState(TypedDict, total=False):
     result: dict[str, Any]
 
 
-Node = Callable[[DocState, RunnableConfig], Awaitable[DocState]]  # every node's shape
+Node = Callable[..., Awaitable[DocState]]  # every node: async (state, config) -> update
 
 
 def use_llm(req: Any, settings: Settings) -> bool:
@@ -111,10 +111,9 @@ def nodes(kind: str) -> dict[str, Node]:
 
     async def resolve(state: DocState, config: RunnableConfig) -> DocState:
         req = req_of(state)  # a bad request fails before any work
-        shim: dict[str, Any] = {"sources": state.get("sources") or [],
-                                "owner": state.get("owner", "local"),
-                                "commercial": req.commercial}
-        return await podcast.resolve(shim, config)  # type: ignore[arg-type, return-value]
+        ctx = RunContext(settings_for(config), state.get("owner", "local"), job_id(config))
+        got = await narrated.sources_of(ctx, list(state.get("sources") or []), req.commercial)
+        return {"source_ids": got["source_ids"], "source_hashes": got["source_hashes"]}
 
     async def research(state: DocState, config: RunnableConfig) -> DocState:
         settings = settings_for(config)
@@ -271,7 +270,7 @@ async def publish_export(kind: str, state: DocState, settings: Settings,
 def build_graph(kind: str) -> StateGraph[Any]:
     g: StateGraph[Any] = StateGraph(DocState)
     for name, fn in nodes(kind).items():
-        g.add_node(name, fn)  # type: ignore[call-overload]  # (TypedDict nodes, as podcast)
+        g.add_node(name, fn)
     g.add_edge(START, STAGES[0])
     for a, b in zip(STAGES, STAGES[1:], strict=False):
         g.add_edge(a, b)

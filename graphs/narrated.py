@@ -137,15 +137,23 @@ def resolve_node(kind: NarratedKind) -> Callable[..., Awaitable[dict[str, Any]]]
         """Check the request, then resolve and (if asked) licence-check its sources."""
         ctx = run_context(runtime)
         req: NarratedRequest = request_of(kind.name, state.model_dump())
-        ids = await resolve_sources(ctx, list(req.sources))
-        if req.commercial:
-            await check_commercial_use(ctx.settings, ids, owner=ctx.owner)
-        async with db.session(ctx.settings) as s:
-            hashes = {sid: (await library.get_source(s, sid, ctx.owner)).content_hash
-                      for sid in ids}
-        return {"request": req, "source_ids": ids, "source_hashes": hashes}
+        return {"request": req, **await sources_of(ctx, list(req.sources), req.commercial)}
 
     return resolve
+
+
+async def sources_of(ctx: RunContext, wanted: list[str], commercial: bool) -> dict[str, Any]:
+    """Any export's sources: resolved (imported first when files or URLs), licence-checked
+    for commercial use when asked, with their content hashes for the recipe."""
+    if not wanted:
+        raise BadInput("give at least one source (library id, file or URL)")
+    ids = await resolve_sources(ctx, wanted)
+    if commercial:
+        await check_commercial_use(ctx.settings, ids, owner=ctx.owner)
+    async with db.session(ctx.settings) as s:
+        hashes = {sid: (await library.get_source(s, sid, ctx.owner)).content_hash
+                  for sid in ids}
+    return {"source_ids": ids, "source_hashes": hashes}
 
 
 async def research(state: NarratedState, runtime: Runtime[RunContext]) -> dict[str, Any]:
