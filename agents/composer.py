@@ -1,11 +1,12 @@
 """The offline composer: themes across sources, each paragraph an exact span of one chunk.
 
 Grounded by construction: a paragraph is a run of whole, contiguous sentences of the chunk it
-cites, so its quote is its text. Themes are clusters of the selected passages' embeddings (a
-deterministic k-means seeded by farthest points), so a section gathers what several sources say
-about one thing rather than one section per source. Sections are ordered by where their passages
-sit in the papers (introductory material first, conclusions last), titled by the heading of
-their most central passage unless it is generic, else by their most distinctive terms.
+cites, so its quote is its text. Themes are clusters of the selected passages' embeddings, most
+of each source's centre taken out (a deterministic k-means seeded by farthest points), so a
+section gathers what several sources say about one thing rather than one section per source.
+Sections are ordered by where their passages sit in the papers (introductory material first,
+conclusions last), titled by the heading of their most central passage unless it is generic,
+else by their most distinctive terms.
 """
 
 from __future__ import annotations
@@ -80,6 +81,21 @@ def kmeans(vecs: np.ndarray, k: int, seed_index: int, rounds: int = 12) -> np.nd
     return np.asarray(labels)
 
 
+SOURCE_SHARE = 0.7  # how much of each source's own centre is taken out before clustering
+
+
+def theme_space(vecs: np.ndarray, passages: list[Passage], share: float = SOURCE_SHARE
+                ) -> np.ndarray:
+    """Vectors with most of their source's centre removed: what sets a paper apart as a whole
+    (its subject, its vocabulary) weighs less than what a passage is about, so passages of
+    related papers on one matter cluster together; papers on unrelated subjects stay apart."""
+    out = vecs.astype(np.float32).copy()
+    for sid in dict.fromkeys(p.source_id for p in passages):
+        idx = [i for i, p in enumerate(passages) if p.source_id == sid]
+        out[idx] -= share * out[idx].mean(axis=0)
+    return np.asarray(out / np.maximum(1e-9, np.linalg.norm(out, axis=1, keepdims=True)))
+
+
 def theme_count(n_passages: int, words: int, max_sections: int) -> int:
     return max(1, min(max_sections, n_passages // 2 or 1, max(2, round(words / 350))))
 
@@ -142,6 +158,7 @@ def compose(*, kind: str, style: str, title: str, passages: list[Passage], vecs:
     if not passages:
         return Composition(kind=kind, style=style, title=title, sources=sources, language=language)
     sents = sentences_of(passages)
+    vecs = theme_space(vecs, passages)
     k = theme_count(len(passages), words, max_sections)
     labels = kmeans(vecs, k, int(np.argmax([p.score for p in passages])))
     lengths = Counter(p.source_id for p in passages)
