@@ -46,8 +46,11 @@ def pieces_of(kind: str, content: dict[str, Any]) -> list[Piece]:
             supports = [b.support or 0.0 for b in s.blocks]
             out.append(Piece(kind="slide", text="\n".join([s.title, *s.bullets]),
                              section=s.title, cites=[c for b in s.blocks for c in b.cites],
-                             support=min(supports), meta={"slide_kind": s.kind,
-                                                          "notes": s.notes}))
+                             support=min(supports), meta={
+                                 "slide_kind": s.kind, "notes": s.notes,
+                                 "points": [{"text": t, "chunk_id": b.cites[0].chunk_id}
+                                            for t, b in zip(s.bullets, s.blocks, strict=False)
+                                            if b.cites]}))
         return out
     doc = Composition(**content["composition"])
     return [Piece(kind=b.kind, text=b.text, section=section, cites=b.cites, support=b.support,

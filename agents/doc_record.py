@@ -1,22 +1,14 @@
-"""The artifact of a written export with its provenance, in one transaction.
-
-Each paragraph, card, question or slide is a segment; it is DERIVED_FROM every chunk it cites,
-with the exact quoted span. The artifact is GENERATED_FROM its sources, GENERATED_BY the writer
-and the run (with the recipe), CREATED_BY its owner, and VERSION_OF what it remakes.
+"""What a written export records: its pieces (each paragraph, card, question or slide, with
+the chunks it cites and their exact quotes) and its attribution page. The graph hands the
+pieces to `services.provenance.record_artifact`, the one writer of every artifact's provenance.
 """
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from pydantic import BaseModel, Field
 
-from agents.artifact import NAMESPACE
-from storage import db, edges
-from storage.artifacts import replace_artifact
-from storage.models import Artifact, Segment
-from storage.settings import Settings
 from tools.composition import Cite, SourceRef
 
 
@@ -49,39 +41,3 @@ def attribution_page(title: str, kind: str, sources: list[SourceRef],
     if verdict["flags"].get("attribution_required"):
         out += ["", "Attribution is required by the licences of the sources above."]
     return "\n".join(out) + "\n"
-
-
-async def record(settings: Settings, *, aid: str, job_id: str, owner: str, kind: str,
-                 title: str, pieces: list[Piece], sources: list[str], files: dict[str, str],
-                 recipe: dict[str, Any], version_of: str | None, writer: dict[str, Any],
-                 meta: dict[str, Any]) -> None:
-    """Write the artifact, its segments and their edges (a resumed job replaces its rows)."""
-    async with db.session(settings) as s:
-        await replace_artifact(s, Artifact(
-            id=aid, owner=owner, kind=kind, title=title, job_id=job_id, files=files,
-            recipe=recipe, version_of=version_of, meta=meta))
-        seg_ids = [str(uuid.uuid5(NAMESPACE, f"{aid}:segment:{i}")) for i in range(len(pieces))]
-        for i, (piece, sid) in enumerate(zip(pieces, seg_ids, strict=True)):
-            s.add(Segment(id=sid, artifact_id=aid, seq=i, kind=piece.kind, speaker=None,
-                          text=piece.text, section=piece.section, support=piece.support,
-                          meta={"citations": list(dict.fromkeys(c.chunk_id for c in piece.cites)),
-                                "quote": " ".join(c.quote for c in piece.cites), **piece.meta}))
-        await s.flush()
-        await edges.delete_node_edges(s, "segment", seg_ids)
-        for src_id in sorted(set(sources)):
-            await edges.add_edge(s, ("artifact", aid), "GENERATED_FROM", ("source", src_id))
-        for piece, sid in zip(pieces, seg_ids, strict=True):
-            for c in piece.cites:
-                await edges.add_edge(s, ("segment", sid), "DERIVED_FROM", ("chunk", c.chunk_id),
-                                     {"quote": c.quote, "support": piece.support,
-                                      "source_id": c.source_id, "page": c.page})
-        model = writer.get("model") or f"extractive@{writer.get('writer', 'extractive')}"
-        await edges.add_edge(s, ("artifact", aid), "GENERATED_BY", ("model", model),
-                             {"writer": writer.get("writer"),
-                              "prompt_hashes": writer.get("prompt_hashes", {})})
-        await edges.add_edge(s, ("artifact", aid), "CREATED_BY", ("owner", owner),
-                             {"job_id": job_id})
-        await edges.add_edge(s, ("artifact", aid), "GENERATED_BY", ("run", job_id),
-                             {"recipe": recipe})
-        if version_of:
-            await edges.add_edge(s, ("artifact", aid), "VERSION_OF", ("artifact", version_of))

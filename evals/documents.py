@@ -71,7 +71,9 @@ async def score(settings: Any, kind: str, ids: list[str], chunks: dict[str, str]
     cites = [list((g.meta or {}).get("citations", [])) for g in segs]
     claims = [(g.text if kind not in ("flashcards",) else (g.meta or {}).get("back", g.text),
                [chunks[c] for c in cs if c in chunks]) for g, cs in zip(segs, cites, strict=True)
-              if g.kind not in ("figure", "question")]
+              if g.kind not in ("figure", "question", "slide")]
+    claims += [(pt["text"].removesuffix(" …"), [chunks.get(pt["chunk_id"], "")]) for g in segs
+               if g.kind == "slide" for pt in (g.meta or {}).get("points", [])]  # each bullet
     scores = judge_many(claims)
     values: dict[str, float | None] = {
         "attribution_coverage": metrics.attribution_coverage(cites, set(chunks)),

@@ -22,13 +22,15 @@ from langgraph.graph import END, START, StateGraph
 from agents import doc_grounding, doc_pieces, doc_writer
 from agents.artifact import artifact_id_for
 from agents.context import RunContext, job_id, report, settings_for
-from agents.doc_record import attribution_page, record
+from agents.doc_record import Piece, attribution_page
 from agents.doc_requests import DOC_PARAMS
 from agents.material import Material, gather
 from agents.requests import request_of
 from agents.script import Passage
 from graphs import narrated
 from graphs.spec import GraphSpec
+from services.provenance import ArtifactRecord, record_artifact, writer_maker
+from services.provenance import Piece as RecordPiece
 from storage import db, library
 from storage.errors import BadInput
 from storage.objects import objects
@@ -249,14 +251,13 @@ async def publish_export(kind: str, state: DocState, settings: Settings,
     meta = {"grounding": state["grounding"], "licence": {
         k: lic[k] for k in ("commercial_use", "attribution", "share_alike", "derivatives",
                             "licences")}}
-    try:
-        await record(settings, aid=aid, job_id=job, owner=state.get("owner", "local"),
-                     kind=kind, title=title, pieces=pieces, sources=state["source_ids"],
-                     files=keys, recipe=rendered["recipe"], version_of=state.get("version_of"),
-                     writer=writer, meta=meta)
-    except BaseException:
-        await store.delete_prefix(prefix)
-        raise
+    await record_artifact(settings, ArtifactRecord(
+        id=aid, kind=kind, owner=state.get("owner", "local"), title=title, job_id=job,
+        files=keys, recipe=rendered["recipe"], version_of=state.get("version_of"), meta=meta,
+        pieces=[record_piece(i, p) for i, p in enumerate(pieces)],
+        passages=cited_passages(Material(**state["material"])),
+        models=[writer_maker(writer.get("writer"), writer.get("model"),
+                             writer.get("prompt_hashes"))]))
     shutil.rmtree(settings.cache_dir / "exports" / job, ignore_errors=True)
     cited = sum(1 for p in pieces if p.cites)
     supports = [p.support or 0.0 for p in pieces]
@@ -265,6 +266,29 @@ async def publish_export(kind: str, state: DocState, settings: Settings,
             "mean_support": round(sum(supports) / max(1, len(supports)), 4),
             "writer": writer.get("writer"), "grounding": state["grounding"],
             "licence": meta["licence"]}
+
+
+def record_piece(seq: int, p: Piece) -> RecordPiece:
+    """A segment for `record_artifact`: its chunks, their exact quotes, the figure shown."""
+    fig = p.meta.get("figure")
+    shown = None if not fig else {"id": fig["figure_id"], "source_id": fig["source_id"],
+                                  "label": fig["label"], "page": fig["page"],
+                                  "object_key": fig["object_key"], "caption": fig["caption"]}
+    return RecordPiece(seq=seq, kind=p.kind, text=p.text, section=p.section,
+                       citations=list(dict.fromkeys(c.chunk_id for c in p.cites)),
+                       quote=" ".join(c.quote for c in p.cites), support=p.support,
+                       figure=shown, meta={k: v for k, v in p.meta.items() if k != "figure"})
+
+
+def cited_passages(m: Material) -> list[Passage]:
+    """The chunks an export may cite: the researched passages and the figures' captions."""
+    out = list(m.passages)
+    for f in m.figures:
+        cid = m.caption_chunks.get(f.figure_id)
+        if cid and cid in m.caption_texts:
+            out.append(Passage(chunk_id=cid, source_id=f.source_id, seq=0, page=f.page,
+                               text=m.caption_texts[cid], section="caption"))
+    return out
 
 
 def build_graph(kind: str) -> StateGraph[Any]:
