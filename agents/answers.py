@@ -11,12 +11,34 @@ all-MiniLM-L6-v2: in-library questions score 0.45-0.75, unrelated ones 0.05-0.30
 from __future__ import annotations
 
 import re
+from dataclasses import asdict, dataclass
 from typing import Any
 
-from storage import db, library
-from storage.settings import Settings
-from tools import catalog
-from tools.catalog import SearchHit
+from tools.media import media_link
+
+
+@dataclass
+class SearchHit:
+    """A chunk found by meaning, with its source's title (what `services.catalog.search` gives)."""
+
+    chunk_id: str
+    source_id: str
+    title: str
+    text: str
+    page: int | None
+    heading_path: list[str]
+    score: float
+    start_s: float | None = None
+    url: str | None = None
+    link: str | None = None  # media: the URL that starts playback at start_s
+
+    def __post_init__(self) -> None:
+        if self.link is None:
+            self.link = media_link(self.url, self.start_s)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
 
 NOT_FOUND = "I don't find this in your library."
 SCORE_SURE = 0.5
@@ -66,17 +88,14 @@ def short_name(title: str) -> str:
     return head.lower() if len(head.split()) <= 2 and len(head) <= 20 else ""
 
 
-async def named_sources(settings: Settings, question: str, owner: str | None
-                        ) -> tuple[list[str], set[str]]:
-    """Sources the question names by their short name ('what does S2ORC say ...')."""
-    async with db.session(settings) as s:
-        rows = await library.list_sources(s, owner, limit=10_000)
+def named_sources(question: str, titles: list[tuple[str, str]]) -> tuple[list[str], set[str]]:
+    """Sources (of these (id, title)) the question names by short name ('what does S2ORC say')."""
     qwords = set(words(question))
     ids, names = [], set()
-    for r in rows:
-        name = short_name(r.title)
+    for sid, title in titles:
+        name = short_name(title)
         if name and set(words(name)) <= qwords:
-            ids.append(r.id)
+            ids.append(sid)
             names |= set(words(name))
     return ids, names
 
@@ -99,12 +118,9 @@ def citation(hit: SearchHit) -> str:
     return f"[{title}{where}]"
 
 
-async def answer(settings: Settings, question: str, *, owner: str | None = None,
-                 limit: int = 8) -> dict[str, Any]:
-    """{"text", "citations": [{source_id, title, page, chunk_id, score}], "found"}."""
-    ids, names = await named_sources(settings, question, owner)
-    hits = await catalog.search(settings, question, owner=owner, limit=limit,
-                                source_ids=ids or None)
+def answer(question: str, hits: list[SearchHit], names: set[str]) -> dict[str, Any]:
+    """From the hits of the question (`names`: the source names it says, not content words):
+    {"text", "citations": [{source_id, title, page, chunk_id, score}], "found"}."""
     good = [h for h in hits if supported(question, h, names)]
     if good:  # the runners-up only when nearly as close as the best
         good = [h for h in good if h.score >= good[0].score - NEAR]

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from agents.script import Line, Passage, WriterInput, estimate_seconds, words
-from agents.scriptwriter import NUMBERS, SHOW_NAME, Candidate, short_authors, spoken_title
+from agents.spoken import NUMBERS, SHOW_NAME, Candidate, short_authors, spoken_title
 
 SHORT_S = 50.0  # below this target the intro and outro are compact
 MAX_ANSWER_WORDS = 45

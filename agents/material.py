@@ -13,12 +13,12 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from agents import researcher
+from agents.references import in_text, reference, year_of
 from agents.script import Brief, Passage
 from storage import db, library, vectors
 from storage.settings import Settings
 from tools.composition import FigureRef, SourceRef
 from tools.embed import embed
-from tools.provenance import in_text, reference, year_of
 
 
 class Material(BaseModel):

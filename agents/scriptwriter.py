@@ -17,29 +17,30 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from agents import rhetoric
 from agents.script import Host, Line, Passage, WriterInput, WriterOutput, estimate_seconds, words
 from agents.speech import readable, speakable
+from agents.spoken import (
+    NUMBERS,
+    SHOW_NAME,
+    Candidate,
+    short_authors,
+    spoken_title,
+)
 from tools.chunking import split_sentences
 from tools.embed import embed
 
-SHOW_NAME = "the Librarian podcast"
-NUMBERS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
-NUMBERS += [str(n) for n in range(11, 100)]
 HOST_NAMES = [("Alex", "host"), ("Sam", "co-host"), ("Jordan", "guest expert"),
               ("Riley", "guest expert")]
-TITLE_WORDS = 8  # a spoken title is at most this long
 ARGUMENT = ["problem", "background", "method", "result", "limitation", "implication"]
 NOVELTY = 0.88  # a sentence this close (cosine) to one already chosen says the same thing
 TOPIC_DROP = 0.12  # a source whose best sentence is this much further from the topic is left out
 FILL_SLACK = 4  # words a selection may run over its budget
 MIN_SOURCE_WORDS = 30  # a source needs this much of the budget to be worth introducing
 _PRONOUN_START = re.compile(r"^(?:This|These|That|Those|Both|Its?|Their)\b")
-_NUM = re.compile(r"\d")
 
 __all__ = ["speakable", "readable", "candidates", "write_extractive", "framing_words"]
 
@@ -55,26 +56,6 @@ def default_hosts(n: int, voice_ids: list[str], style: str) -> list[Host]:
             role = "interviewer"
         out.append(Host(name=name, role=role, voice_id=voice_ids[i % len(voice_ids)]))
     return out
-
-
-@dataclass
-class Candidate:
-    """A source sentence the writer may say, with what it does and what it is about."""
-
-    passage: Passage
-    sentence: str  # exact source text (the quote)
-    spoken: str
-    score: float
-    order: tuple[int, int]  # (passage seq, sentence index)
-    role: str = "background"
-    roles: dict[str, float] = field(default_factory=dict)
-    phrases: list[str] = field(default_factory=list)
-    questions: list[str] = field(default_factory=list)  # best (most relevant) first
-    topic: float = 0.0
-
-    @property
-    def has_number(self) -> bool:
-        return bool(_NUM.search(self.spoken))
 
 
 def candidates(passage: Passage) -> list[Candidate]:
@@ -197,39 +178,6 @@ def select(cands: list[Candidate], budget: int, fmt: str, topic: bool) -> list[C
         chosen.sort(key=lambda c: (order.index(c.role), c.order))
         out += chosen
     return out
-
-
-def short_authors(authors: list[str]) -> str:
-    if not authors:
-        return ""
-    last = [a.split()[-1] for a in authors if a.split()]
-    if len(last) == 1:
-        return last[0]
-    if len(last) == 2:
-        return f"{last[0]} and {last[1]}"
-    return f"{last[0]} and colleagues"
-
-
-_TITLE_TAIL = set("a an the of for in on and or with to by from via using toward towards at "
-                  "its their".split())
-
-
-def spoken_title(title: str) -> str:
-    """A title as said aloud, at most ~8 words: the head before a colon (or the acronym it
-    defines), else its first words cut where a phrase ends."""
-    title = " ".join(title.split())
-    head, _, tail = title.partition(":")
-    head = head.strip()
-    if tail and len(head.split()) <= TITLE_WORDS:
-        return head
-    acronym = re.search(r"\b([A-Z][A-Za-z]*[A-Z][A-Za-z]*\d*)\b", head)
-    if acronym and len(acronym.group(1)) >= 3 and len(head.split()) > TITLE_WORDS:
-        return acronym.group(1)
-    cut = re.split(r"\s+", re.sub(r"\s*\([^)]*\)", "", head))[:TITLE_WORDS]
-    while len(cut) > 3 and (cut[-1].lower().strip(",;") in _TITLE_TAIL
-                            or cut[-1].endswith("ing") or len(" ".join(cut)) > 60):
-        cut.pop()
-    return " ".join(cut).rstrip(",;")
 
 
 def by_line(p: Passage, full: bool = False) -> str:

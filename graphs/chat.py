@@ -29,16 +29,17 @@ from agents import answers, intent, llm_intent, narrator, scriptwriter
 from agents import requests as export_requests
 from agents.context import RunContext, settings_for
 from agents.importer import is_url
+from agents.references import in_text, year_of
 from agents.requests import default_hosts, estimate_cost
 from graphs import chat_documents
 from graphs.registry import graphs
+from services import catalog
 from storage import db, library
 from storage.checkpoints import checkpointer
 from storage.errors import BadInput, LibrarianError, NotFound
 from storage.models import Source
 from storage.settings import Settings
-from tools import catalog, tts
-from tools.provenance import in_text, year_of
+from tools import tts
 
 Event = dict[str, Any]
 Listener = Callable[[Event], Awaitable[None] | None]
@@ -500,8 +501,8 @@ async def answer_question(state: ChatState, config: RunnableConfig) -> ChatState
     """Answer from retrieved chunks with [title, p. N] citations, or say it is not there."""
     settings = settings_for(config)
     req = request_of(state["request"])
-    res = await answers.answer(settings, req.question or state.get("message", ""),
-                               owner=state.get("owner", "local"))
+    res = await catalog.ask(settings, req.question or state.get("message", ""),
+                            owner=state.get("owner", "local"))
     return say(res["text"], citations=res["citations"], found=res["found"])
 
 

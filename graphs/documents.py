@@ -29,6 +29,7 @@ from agents.requests import request_of
 from agents.script import Passage
 from graphs import narrated
 from graphs.spec import GraphSpec
+from services.lineage import source_licences
 from services.provenance import ArtifactRecord, record_artifact, writer_maker
 from services.provenance import Piece as RecordPiece
 from storage import db, library
@@ -37,7 +38,6 @@ from storage.objects import objects
 from storage.settings import Settings
 from tools.composition import Card, Composition, QuizQuestion
 from tools.embed import MODEL_ID as EMBED_MODEL
-from tools.provenance import source_licences
 
 GRAPH_VERSION = "documents/1"
 STAGES = ["resolve", "research", "compose", "ground", "render", "publish"]

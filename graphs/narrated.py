@@ -32,11 +32,11 @@ from agents.importer import is_url
 from agents.requests import REQUESTS, PodcastRequest, VideoRequest, request_of
 from agents.script import Host, Line, Passage, WriterInput, WriterOutput, estimate_seconds
 from graphs import ingest
+from services.lineage import check_commercial_use
 from storage import db, library
 from storage.errors import BadInput, NotFound
 from storage.objects import objects
 from tools.embed import MODEL_ID as EMBED_MODEL
-from tools.provenance import check_commercial_use
 
 NarratedRequest = PodcastRequest | VideoRequest
 

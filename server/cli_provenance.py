@@ -290,7 +290,7 @@ def script_of(genealogy: dict[str, Any]) -> list[tuple[str, list[str]]]:
 
 def parse_params(items: list[str]) -> dict[str, Any]:
     """`k=v` pairs into a dict (values parsed as JSON when they parse, else strings)."""
-    from tools.provenance import parse_value
+    from services.lineage import parse_value
 
     res: dict[str, Any] = {}
     for p in items:

@@ -97,7 +97,7 @@ class LocalClient:
 
     async def delete_source(self, source_id: str, *, hard: bool = False,
                             cascade: bool = False) -> dict[str, Any]:
-        from tools import catalog
+        from services import catalog
 
         return await catalog.delete_source(self.settings, source_id, owner=self.owner,
                                            hard=hard, cascade=cascade)
@@ -111,7 +111,7 @@ class LocalClient:
     async def search(self, query: str, *, limit: int = 10) -> list[dict[str, Any]]:
         if self._empty():
             return []
-        from tools import catalog
+        from services import catalog
 
         hits = await catalog.search(self.settings, query, owner=self.owner, limit=limit)
         return [h.as_dict() for h in hits]
@@ -221,10 +221,10 @@ class LocalClient:
 
     async def regenerate(self, artifact_id: str, overrides: dict[str, Any],
                          reason: str | None = None) -> dict[str, Any]:
-        from tools import provenance
+        from server import runner
 
-        job_id = await provenance.regenerate(self.settings, artifact_id, overrides, reason,
-                                             owner=self.owner)
+        job_id = await runner.regenerate(self.settings, artifact_id, overrides, reason,
+                                         owner=self.owner)
         return await self.job(job_id)
 
     async def plugins(self, group: Literal["import", "export"]) -> list[dict[str, Any]]:

@@ -103,7 +103,7 @@ async def check_export(settings: Settings, owner: str, req: Any) -> dict[str, An
     else:
         inp = await _plugin_input(req.format, req.parameters)
     if inp.get("commercial"):
-        from tools.provenance import check_commercial_use
+        from services.lineage import check_commercial_use
 
         await check_commercial_use(settings, ids, owner=owner)
     return {**inp, "sources": ids}
@@ -122,7 +122,7 @@ def validate_export(body: dict[str, Any]) -> Any:
 
 
 def _views(kind: ProvenanceKind) -> dict[str, Any]:
-    from tools import provenance as prov
+    from services import lineage as prov
 
     if kind == "artifact":
         return {"genealogy": prov.genealogy, "attribution": prov.attribution,
@@ -136,7 +136,7 @@ async def provenance_view(settings: Settings, kind: ProvenanceKind, item_id: str
                           view: ProvenanceView, owner: str, depth: int = 1) -> Any:
     """One provenance view of the owner's artifact or source (NotFound for anyone else's)."""
     if kind == "source" and view == "citations":
-        from tools import provenance as prov
+        from services import lineage as prov
 
         return await prov.citation_network(settings, item_id, depth, owner=owner)
     views = _views(kind)

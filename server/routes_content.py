@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.datastructures import UploadFile
 
+from agents.answers import SearchHit
 from agents.requests import ExportRequest, first_error
 from server import executor, plugins, views
 from server import limits as server_limits
@@ -18,13 +19,13 @@ from server import operations as ops
 from server.auth import Owner, SettingsDep
 from server.routes_jobs import JobOut, job_out
 from server.source_edits import update_source
+from services import catalog
 from storage import artifacts as artifacts_db
 from storage import db
 from storage.errors import BadInput, Retryable
 from storage.objects import LocalObjects, objects
 from storage.settings import Settings
-from tools import catalog, limits
-from tools.catalog import SearchHit
+from tools import limits
 from tools.detect import detect_kind
 from tools.fetch import check_url, safe_filename
 

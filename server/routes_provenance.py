@@ -106,12 +106,12 @@ class RegenerateIn(BaseModel):
 async def regenerate(artifact_id: str, body: RegenerateIn, settings: SettingsDep,
                      owner: Owner) -> JobOut:
     """Make the artifact again from its recipe (+ overrides); the new one is VERSION_OF it."""
-    from tools import provenance
+    from server import runner
 
     rec = await ops.provenance_view(settings, "artifact", artifact_id, "recipe", owner)
     await server_limits.charge_export(settings, owner, str(rec.get("graph") or "export"))
-    job_id = await provenance.regenerate(settings, artifact_id, body.parameters, body.reason,
-                                         owner=owner)
+    job_id = await runner.regenerate(settings, artifact_id, body.parameters, body.reason,
+                                     owner=owner)
     return job_out(await executor.enqueue(settings, job_id))
 
 

@@ -25,6 +25,7 @@ from langgraph.types import RetryPolicy
 from pydantic import BaseModel
 
 from agents.context import RunContext
+from agents.requests import REQUESTS, request_of
 from graphs.registry import graphs
 from storage import cancel, db
 from storage import jobs as jobs_db
@@ -60,10 +61,24 @@ async def submit(settings: Settings, graph: str, input: dict[str, Any], *, owner
         raise BadInput(f"unknown job kind {graph!r} (known: {', '.join(sorted(graphs()))})")
     if not 1 <= priority <= 10:
         raise BadInput("priority must be between 1 and 10")
+    if graph in REQUESTS:
+        request_of(graph, input)  # a bad request fails here, never inside the job
     job_id = job_id or str(uuid.uuid4())
     async with db.session(settings) as s:
         await jobs_db.create_job(s, job_id, owner, graph, {**input, "owner": owner}, priority)
     return job_id
+
+
+async def regenerate(settings: Settings, artifact_id: str,
+                     overrides: dict[str, Any] | None = None, reason: str | None = None, *,
+                     owner: str | None = None, job_id: str | None = None) -> str:
+    """Submit a job that remakes the artifact from its recipe (+ overrides), VERSION_OF it;
+    returns the job id (pending), exactly as `submit`."""
+    from services.lineage import remake_input
+
+    graph, inp, art_owner = await remake_input(settings, artifact_id, overrides, reason,
+                                               owner=owner)
+    return await submit(settings, graph, inp, owner=art_owner, job_id=job_id)
 
 
 async def _emit(listener: Listener | None, event: Event) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import cache
 from pathlib import Path
@@ -69,10 +69,19 @@ async def session(settings: Settings) -> AsyncIterator[AsyncSession]:
         except BaseException:
             await s.rollback()
             raise
-    if settings.neo4j_url and s.info.get("provenance_ops"):  # committed edges -> Neo4j mirror
-        from storage.neo4j_mirror import mirror, take_ops
+    for hook in _after_commit:  # e.g. committed edges -> the Neo4j mirror
+        await hook(settings, s)
 
-        await mirror(settings, take_ops(s))
+
+AfterCommit = Callable[[Settings, AsyncSession], Awaitable[None]]
+_after_commit: list[AfterCommit] = []
+
+
+def after_commit(hook: AfterCommit) -> AfterCommit:
+    """Run `hook(settings, session)` after every session that committed (registered once)."""
+    if hook not in _after_commit:
+        _after_commit.append(hook)
+    return hook
 
 
 def alembic_config(url: str) -> Config:

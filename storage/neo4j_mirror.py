@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import db
 from storage.models import Artifact, Chunk, Edge, Licence, Segment, Source
 
 if TYPE_CHECKING:
@@ -249,12 +250,17 @@ async def run_statements(driver: Any, stmts: list[Statement]) -> None:
         await session.execute_write(work)
 
 
+@db.after_commit
+async def mirror_committed(settings: Settings, s: AsyncSession) -> None:
+    """After a commit: mirror the session's edge writes when Neo4j is configured."""
+    if settings.neo4j_url and s.info.get("provenance_ops"):
+        await mirror(settings, take_ops(s))
+
+
 async def mirror(settings: Settings, ops: list[Op], driver: Any = None) -> bool:
     """Mirror committed edge writes; False (and a warning) when Neo4j could not take them."""
     if not ops or not (settings.neo4j_url or driver is not None):
         return False
-    from storage import db
-
     try:
         async with db.session(settings) as s:
             props = await node_properties(s, _touched(ops))
@@ -274,8 +280,6 @@ async def mirror(settings: Settings, ops: list[Op], driver: Any = None) -> bool:
 
 async def sync(settings: Settings, driver: Any = None, batch: int = BATCH) -> dict[str, int]:
     """Rebuild the mirror from the DB: drop the mirrored labels, then write every edge."""
-    from storage import db
-
     if driver is None and not settings.neo4j_url:
         from storage.errors import ConfigError
 

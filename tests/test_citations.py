@@ -11,11 +11,11 @@ import pytest
 
 from agents.citations import match, parse_reference
 from server import runner
+from services import lineage as provenance
 from storage import db, edges, vectors
 from storage.models import Source
 from storage.settings import Settings, load_settings
 from tests.conftest import PAPERS
-from tools import provenance
 
 PAPERMAGE = PAPERS / "papermage_lo2023_emnlp_demo.pdf"
 S2ORC = PAPERS / "s2orc_lo2020_acl.pdf"

@@ -25,11 +25,11 @@ from agents.composer import compose
 from agents.material import Material, gather
 from agents.requests import request_of
 from server import runner
+from services.lineage import genealogy
 from storage import artifacts, db, edges, library
 from storage.errors import BadInput
 from storage.objects import LocalObjects, objects
 from storage.settings import Settings
-from tools.provenance import genealogy, regenerate
 
 KINDS = ["report", "ebook", "flashcards", "quiz", "newsletter", "slides"]
 NS = {"opf": "http://www.idpf.org/2007/opf", "dc": "http://purl.org/dc/elements/1.1/",
@@ -335,7 +335,7 @@ def test_regenerate_gives_identical_files(five_papers: tuple[Settings, list[str]
         first = made[kind]
 
         async def again(aid: str = first.result["artifact_id"]) -> Any:
-            job = await runner.run_job(settings, await regenerate(settings, aid))
+            job = await runner.run_job(settings, await runner.regenerate(settings, aid))
             await db.dispose()
             return job
 
@@ -355,8 +355,8 @@ def test_bad_requests_fail_clearly(five_papers: tuple[Settings, list[str]]) -> N
         request_of("report", {"sources": ids, "style": "poem"})
     job = run(make(settings, "ebook", ["not-a-source-id"]))
     assert job.status == "failed" and "neither a library source id nor a file" in job.error
-    job = run(make(settings, "slides", ids, slides=99))
-    assert job.status == "failed" and "slides" in job.error
+    with pytest.raises(BadInput, match="slides"):  # refused at submit, no job is made
+        run(make(settings, "slides", ids, slides=99))
     job = run(make(settings, "report", ids, writer="llm"))
     assert job.status == "failed" and "LIBRARIAN_LLM_BASE_URL" in job.error
 

@@ -20,12 +20,12 @@ import yaml
 from sqlalchemy import func, select
 
 from server import runner
+from services import catalog
 from storage import db, edges, library, vectors
 from storage.models import Chunk, Figure, Job, Source
 from storage.objects import objects
 from storage.settings import Settings, load_settings
 from tests.conftest import PAPERS, TESTDATA, clean_env
-from tools import catalog
 
 EXPECTED: dict[str, Any] = yaml.safe_load(
     (Path(__file__).parent / "fixtures" / "papers.yaml").read_text(encoding="utf-8"))

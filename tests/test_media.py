@@ -18,13 +18,14 @@ import pytest
 
 from evals.metrics import wer
 from server import runner
+from services import catalog
 from storage import db, library
 from storage.errors import BadInput, Retryable
 from storage.models import Source
 from storage.objects import objects
 from storage.settings import Settings, load_settings
 from tests.conftest import TESTDATA
-from tools import catalog, media
+from tools import media
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ytdlp"
 

@@ -13,13 +13,14 @@ import pytest
 from agents.requests import PodcastRequest
 from server import runner
 from server.client_local import LocalClient
+from services import catalog
+from services import lineage as provenance
 from storage import artifacts, db, edges, vectors
 from storage.errors import BadInput, Forbidden
 from storage.objects import objects
 from storage.settings import Settings, load_settings
 from tests.conftest import PAPERS
 from tests.test_citations import _fake_embed
-from tools import catalog, provenance
 
 VESPA = PAPERS / "vespa_webb2017_peerjcs.pdf"
 ACE = PAPERS / "ace_inhibitors_douglas2014_clinsci.pdf"
@@ -175,8 +176,8 @@ def test_regenerate_gives_identical_script_and_a_new_version(home: Settings,
                                                              episode: dict[str, Any]) -> None:
     aid = episode["artifact_id"]
     with pytest.raises(BadInput, match="cannot override"):
-        run(provenance.regenerate(home, aid, {"seed": 3}))
-    job_id = run(provenance.regenerate(home, aid, {}, "same recipe, check determinism"))
+        run(runner.regenerate(home, aid, {"seed": 3}))
+    job_id = run(runner.regenerate(home, aid, {}, "same recipe, check determinism"))
     job = run(runner.run_job(home, job_id))
     assert job.status == "completed", job.error
     new = job.result["artifact_id"]

@@ -101,3 +101,33 @@ def _split_long(text: str) -> list[str]:
     if text[start:].strip():
         out.append(text[start:].strip())
     return [p for p in out if p]
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Split text into chunks of at most `limit` characters, on sentence boundaries if possible.
+
+    A sentence longer than the limit is split at clause punctuation, then at spaces, then hard.
+    """
+    text = re.sub(r"\s+", " ", text).strip()
+    if len(text) <= limit:
+        return [text] if text else []
+    pieces: list[str] = []
+    for sentence in re.split(r"(?<=[.!?…])\s+", text):
+        if len(sentence) <= limit:
+            pieces.append(sentence)
+            continue
+        for clause in re.split(r"(?<=[,;:])\s+", sentence):
+            while len(clause) > limit:
+                cut = clause.rfind(" ", 0, limit + 1)
+                cut = cut if cut > 0 else limit
+                pieces.append(clause[:cut].strip())
+                clause = clause[cut:].strip()
+            if clause:
+                pieces.append(clause)
+    chunks: list[str] = []
+    for piece in pieces:
+        if chunks and len(chunks[-1]) + 1 + len(piece) <= limit:
+            chunks[-1] += " " + piece
+        else:
+            chunks.append(piece)
+    return chunks

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from storage.errors import BadInput, ConfigError
+from tools.chunking import split_text
 
 MODEL_FILE = "kokoro-v1.0.int8.onnx"
 VOICES_FILE = "voices-v1.0.npz"
@@ -88,8 +89,6 @@ def engine(models_dir: Path) -> Any:
 
 def synth(text: str, name: str, lang: str, models_dir: Path, speed: float = 1.0) -> np.ndarray:
     """float32 samples at 24 kHz of `text` spoken by voice `name` in espeak language `lang`."""
-    from tools.tts import split_text  # shared sentence-aware splitter
-
     kokoro = engine(models_dir)
     if name not in kokoro.voices:
         raise ConfigError(f"Kokoro voice {name!r} is not in the installed voices file; "

@@ -35,6 +35,7 @@ import numpy as np
 from storage.errors import BadInput, ConfigError, Forbidden, Retryable
 from storage.settings import Settings
 from tools import kokoro_voice
+from tools.chunking import split_text
 
 CACHE_VERSION = 2
 # Piper voices speak fast (joe: ~212 words/min); podcasts are easier to follow, and to
@@ -232,38 +233,6 @@ def pick_voices(n: int, requested: list[str] | None, settings: Settings, *,
     if len(chosen) < n:
         raise BadInput(f"only {len(chosen)} distinct voice(s) available for {n} hosts")
     return chosen
-
-
-# ------------------------------------------------------------------------------------- splitting
-
-def split_text(text: str, limit: int) -> list[str]:
-    """Split text into chunks of at most `limit` characters, on sentence boundaries if possible.
-
-    A sentence longer than the limit is split at clause punctuation, then at spaces, then hard.
-    """
-    text = re.sub(r"\s+", " ", text).strip()
-    if len(text) <= limit:
-        return [text] if text else []
-    pieces: list[str] = []
-    for sentence in re.split(r"(?<=[.!?…])\s+", text):
-        if len(sentence) <= limit:
-            pieces.append(sentence)
-            continue
-        for clause in re.split(r"(?<=[,;:])\s+", sentence):
-            while len(clause) > limit:
-                cut = clause.rfind(" ", 0, limit + 1)
-                cut = cut if cut > 0 else limit
-                pieces.append(clause[:cut].strip())
-                clause = clause[cut:].strip()
-            if clause:
-                pieces.append(clause)
-    chunks: list[str] = []
-    for piece in pieces:
-        if chunks and len(chunks[-1]) + 1 + len(piece) <= limit:
-            chunks[-1] += " " + piece
-        else:
-            chunks.append(piece)
-    return chunks
 
 
 # ----------------------------------------------------------------------------------------- piper

@@ -2,38 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from typing import Any
 
+from agents import answers
+from agents.answers import SearchHit
+from services.lineage import dependent_artifacts, mark_orphaned
 from storage import db, edges, jobs, library, vectors
 from storage.errors import BadInput, Conflict
 from storage.models import Source
 from storage.objects import objects
 from storage.settings import Settings
 from tools.embed import embed_one
-from tools.media import media_link
-from tools.provenance import dependent_artifacts, mark_orphaned
-
-
-@dataclass
-class SearchHit:
-    chunk_id: str
-    source_id: str
-    title: str
-    text: str
-    page: int | None
-    heading_path: list[str]
-    score: float
-    start_s: float | None = None
-    url: str | None = None
-    link: str | None = None  # media: the URL that starts playback at start_s
-
-    def __post_init__(self) -> None:
-        if self.link is None:
-            self.link = media_link(self.url, self.start_s)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 async def search(settings: Settings, query: str, *, owner: str | None = None, limit: int = 10,
@@ -64,6 +43,16 @@ async def search(settings: Settings, query: str, *, owner: str | None = None, li
             if len(out) >= limit:
                 break
     return out
+
+
+async def ask(settings: Settings, question: str, *, owner: str | None = None,
+              limit: int = 8) -> dict[str, Any]:
+    """A question answered from the library with citations (`agents.answers.answer`)."""
+    async with db.session(settings) as s:
+        titles = [(r.id, r.title) for r in await library.list_sources(s, owner, limit=10_000)]
+    ids, names = answers.named_sources(question, titles)
+    hits = await search(settings, question, owner=owner, limit=limit, source_ids=ids or None)
+    return answers.answer(question, hits, names)
 
 
 async def delete_source(settings: Settings, source_id: str, *, owner: str | None = None,

@@ -6,15 +6,13 @@ Plain async functions returning JSON-ready dicts (the CLI and the REST API rende
 
 from __future__ import annotations
 
-import re
-import uuid
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from agents.references import in_text, reference, year_of
 from storage import artifacts as artifacts_db
 from storage import db, edges, library
-from storage import jobs as jobs_db
 from storage.errors import BadInput, Forbidden, NotFound
 from storage.models import Artifact, Job, Source
 from storage.settings import Settings
@@ -26,66 +24,6 @@ REGENERABLE = {"minutes", "hosts", "style", "voices", "topic", "audience", "titl
 
 def _norm(text: str) -> str:
     return " ".join(text.split())
-
-
-def year_of(published: str | None) -> str | None:
-    m = re.search(r"(?:19|20)\d{2}", published or "")
-    return m.group(0) if m else None
-
-
-def _surname(name: str) -> str:
-    name = str(name).strip()
-    if "," in name:
-        return name.split(",")[0].strip()
-    return name.split()[-1] if name.split() else name
-
-
-def _initials(name: str) -> str:
-    name = str(name).strip()
-    given = name.split(",", 1)[1] if "," in name else " ".join(name.split()[:-1])
-    return " ".join(f"{p[0]}." for p in re.split(r"[\s.\-]+", given) if p and p[0].isalpha())
-
-
-def apa_authors(authors: list[Any]) -> str:
-    """'Webb, A. E., Walsh, T. A., & O'Connell, M. J.' (APA: up to 20 names)."""
-    names = [f"{_surname(a)}, {_initials(a)}".rstrip(", ") for a in authors if str(a).strip()]
-    if not names:
-        return ""
-    if len(names) > 20:
-        names = names[:19] + ["...", names[-1]]
-        return ", ".join(names)
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + ", & " + names[-1]
-
-
-def in_text(src: Source) -> str:
-    """'Webb et al. (2017)', 'Lo & Wang (2020)', 'Title (n.d.)'."""
-    names = [_surname(a) for a in src.authors or [] if str(a).strip()]
-    year = year_of(src.published) or "n.d."
-    if not names:
-        who = src.title[:60]
-    elif len(names) == 1:
-        who = names[0]
-    elif len(names) == 2:
-        who = f"{names[0]} & {names[1]}"
-    else:
-        who = f"{names[0]} et al."
-    return f"{who} ({year})"
-
-
-def reference(src: Source) -> str:
-    """An APA-like reference: authors (year). Title. Site. DOI or URL. Licence."""
-    authors = apa_authors(src.authors or [])
-    year = year_of(src.published) or "n.d."
-    parts = [f"{authors} ({year})." if authors else f"({year}).", f"{src.title.rstrip('.')}."]
-    if src.site:
-        parts.append(f"{src.site}.")
-    if src.doi:
-        parts.append(f"https://doi.org/{src.doi}")
-    elif src.url:
-        parts.append(src.url)
-    lic = get_licence(src.licence_id)
-    parts.append(f"Licence: {lic.id if lic.id != 'unknown' else 'not stated'}.")
-    return " ".join(parts)
 
 
 async def _artifact(s: AsyncSession, artifact_id: str, owner: str | None) -> Artifact:
@@ -433,13 +371,11 @@ def parse_value(text: str) -> Any:
         return text
 
 
-async def regenerate(settings: Settings, artifact_id: str, overrides: dict[str, Any] | None = None,
-                     reason: str | None = None, *, owner: str | None = None,
-                     job_id: str | None = None) -> str:
-    """Record a job that remakes the artifact from its recipe (+ overrides), VERSION_OF it.
-
-    Returns the job id (status pending): run it with `server.runner.run_job` or hand it to a
-    worker, exactly as after `runner.submit`."""
+async def remake_input(settings: Settings, artifact_id: str,
+                       overrides: dict[str, Any] | None = None, reason: str | None = None, *,
+                       owner: str | None = None) -> tuple[str, dict[str, Any], str]:
+    """(graph, job input, owner) that remake the artifact from its recipe (+ overrides),
+    VERSION_OF it. `server.runner.regenerate` submits it with the runner's checks."""
     overrides = dict(overrides or {})
     unknown = sorted(set(overrides) - REGENERABLE)
     if unknown:
@@ -458,11 +394,8 @@ async def regenerate(settings: Settings, artifact_id: str, overrides: dict[str, 
             if src is None or src.deleted_at is not None:
                 raise BadInput(f"source {sid} of artifact {artifact_id} is no longer in the "
                                "library")
-        params.update(version_of=art.id, reason=reason or "regenerate")
-        job_id = job_id or str(uuid.uuid4())
-        await jobs_db.create_job(s, job_id, art.owner, rec["graph"],
-                                 {**params, "owner": art.owner})
-    return job_id
+    params.update(version_of=art.id, reason=reason or "regenerate")
+    return str(rec["graph"]), params, art.owner
 
 
 async def mark_orphaned(s: AsyncSession, artifact_ids: list[str], source_id: str) -> None:
