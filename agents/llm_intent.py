@@ -21,6 +21,7 @@ from agents.importer import is_url
 from storage.settings import Settings
 
 log = logging.getLogger(__name__)
+MAX_TOKENS = 400  # a tool call with every argument set is ~150 tokens
 CONTEXT_WORDS = {"these", "them", "it", "those", "this", "attached", "same", "again", "both"}
 
 
@@ -69,6 +70,7 @@ class ListLibrary(BaseModel):
 
 
 TOOLS: list[type[BaseModel]] = [MakeExport, SearchLibrary, ImportSources, JobStatus, ListLibrary]
+NAMES = {t.__name__ for t in TOOLS}
 SYSTEM = ("You are Librarian's front desk. Call exactly one tool for the user's message. "
           "Never answer from your own knowledge: questions go to SearchLibrary.")
 
@@ -82,7 +84,7 @@ def model_for(settings: Settings, config: RunnableConfig) -> Any:
         return None
     from tools.llm import chat_model
 
-    return chat_model(settings, temperature=0.0)
+    return chat_model(settings, temperature=0.0, max_tokens=MAX_TOKENS)
 
 
 def prompt(message: str, attachments: list[str], context: dict[str, Any],
@@ -137,6 +139,39 @@ def request_from_call(name: str, args: dict[str, Any], message: str,
     return req
 
 
+def written_call(ai: AIMessage) -> tuple[str, dict[str, Any]] | None:
+    """The first tool call of a reply: a real one, else one the model wrote as text (a JSON
+    {"name", "arguments"} object, fenced or in <tool_call> tags) naming one of the tools."""
+    if ai.tool_calls:
+        return ai.tool_calls[0]["name"], dict(ai.tool_calls[0].get("args") or {})
+    from tools.llm import text_call, unwrap
+
+    obj = text_call(ai.content)
+    if obj is None or obj.get("name") not in NAMES:
+        return None
+    return str(obj["name"]), unwrap(obj)
+
+
+async def call_tools(model: Any, messages: list[BaseMessage]) -> tuple[str, dict[str, Any]]:
+    """One tool call: `auto` first (the system prompt asks for exactly one tool), then once
+    `required` if the model answered without one. llama.cpp's server, asked `required`, pads the
+    reply up to max_tokens; small models often write the call as text, which counts."""
+    import openai
+
+    ai = await model.bind_tools(TOOLS).ainvoke(messages)
+    found = written_call(ai) if isinstance(ai, AIMessage) else None
+    if found is None:
+        try:
+            ai = await model.bind_tools(TOOLS, tool_choice="any").ainvoke(messages)
+        except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
+            raise ValueError(f"the model called no tool ({type(exc).__name__} for "
+                             "tool_choice=required)") from exc
+        found = written_call(ai) if isinstance(ai, AIMessage) else None
+    if found is None:
+        raise ValueError("the model called no tool")
+    return found
+
+
 async def understand(settings: Settings, config: RunnableConfig, message: str,
                      attachments: list[str], context: dict[str, Any],
                      messages: list[dict[str, Any]]) -> intent.Request:
@@ -144,13 +179,9 @@ async def understand(settings: Settings, config: RunnableConfig, message: str,
     model = model_for(settings, config)
     if model is not None:
         try:
-            ai = await model.bind_tools(TOOLS).ainvoke(prompt(message, attachments, context,
-                                                               messages))
-            if not isinstance(ai, AIMessage) or not ai.tool_calls:
-                raise ValueError("the model called no tool")
-            call = ai.tool_calls[0]
-            req = request_from_call(call["name"], dict(call.get("args") or {}), message,
-                                    attachments)
+            name, args = await call_tools(model, prompt(message, attachments, context,
+                                                        messages))
+            req = request_from_call(name, args, message, attachments)
             return intent.merge(req, intent.Context.of(context))
         except (ValidationError, ValueError, NotImplementedError) as exc:
             log.warning("LLM understanding failed, using the parser: %s", exc)

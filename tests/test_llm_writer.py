@@ -225,10 +225,13 @@ async def test_citations_speakers_and_quotes(settings: Settings) -> None:
     assert out.prompt_hashes == PROMPT_HASHES
 
 
+WORDS = "one two three four five six seven eight nine ten eleven twelve".split()
+
+
 async def test_too_short_triggers_one_revision(settings: Settings) -> None:
     extra = [line("Sam" if i % 2 else "Alex", "content",
                   "Residual nets with a depth of up to 152 layers were evaluated on the "
-                  f"ImageNet dataset, and that is point number {i} of our long discussion.",
+                  f"ImageNet dataset, and that is point {WORDS[i]} of our long discussion.",
                   ["P4"], "Results") for i in range(12)]
     longer = {"title": "Two papers, longer", "lines": [INTRO, *BODY, *extra, OUTRO]}
     target = seconds_of([ln["text"] for ln in [INTRO, *BODY, *extra, OUTRO]
@@ -420,7 +423,7 @@ async def test_http_json_schema(settings: Settings) -> None:
     inp = writer_input(seconds_of(kept))
     async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
         model = chat_model(settings, http_async_client=client)
-        out = await write_with_llm(inp, settings, model)
+        out = await write_with_llm(inp, settings, model, method="json_schema")
 
     assert len(requests) == 3
     for body in requests:
@@ -482,3 +485,81 @@ async def test_http_function_calling(settings: Settings) -> None:
     assert results.quote.startswith("An ensemble of these residual nets achieves 3.57%")
     assert isinstance(out.lines[0], Line) and out.lines[0].citations == ["resnet-0"]
     assert out.usage["total_tokens"] == 455 + 84 + 760 + 212
+
+
+async def test_grounding_moves_or_drops_citations(settings: Settings) -> None:
+    """Citations are assigned in code: a line whose numbers are in another passage cites that
+    one; a line with a number or name in no passage is dropped."""
+    moved = line("Sam", "content", "The big model reached a BLEU score of 28.4.", ["P1"])
+    invented = line("Sam", "content", "It reached 41.8 BLEU on English-to-French.", ["P2"])
+    named = line("Alex", "content", "Google Brain trained it for 3.5 days.", ["P2"])
+    script = {"title": "t", "lines": [INTRO, BODY[1], moved, invented, named, OUTRO]}
+    kept = [INTRO, BODY[1], moved, OUTRO]
+    inp = writer_input(seconds_of([ln["text"] for ln in kept]))
+    out = await write_with_llm(inp, settings, FakeChat(respond=scripted(script)))
+
+    by_text = {ln.text: ln for ln in out.lines}
+    assert by_text[moved["text"]].citations == ["attn-7"]
+    assert "28.4" in by_text[moved["text"]].quote
+    assert invented["text"] not in by_text and named["text"] not in by_text
+    assert sum("is in no passage" in n for n in out.notes) == 2
+    assert any("citation moved to P2" in n for n in out.notes)
+    assert llm_writer.facts_of(named["text"], inp.hosts) == {"brain", "3.5"}  # opener skipped
+    assert llm_writer.facts_of("Alex: the Transformer, BLEU 28.4.", inp.hosts) == {
+        "transformer", "bleu", "28.4"}
+
+
+def completion(content: str = "", tool_calls: list[dict[str, Any]] | None = None
+               ) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": content}
+    if tool_calls:
+        message["tool_calls"] = tool_calls
+    return {"id": "c", "object": "chat.completion", "created": 0, "model": "test-model",
+            "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}}
+
+
+POINTS = {"points": [{"point": "BLEU 28.4.", "passage_ids": ["P1"]}]}
+
+
+async def test_structured_mode_fallback(settings: Settings) -> None:
+    """A server that ignores a forced tool call (or refuses tools with an error) is asked with a
+    JSON response format next, and the mode it refused is remembered for its base URL; a call
+    written as text in a {"name", "arguments"} envelope is parsed without falling back."""
+    from langchain_core.messages import HumanMessage
+
+    from tools import llm
+
+    kinds: list[str] = []
+    answer = {"tools": "ignore"}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        kind = "tools" if "tools" in body else body["response_format"]["type"]
+        kinds.append(kind)
+        if kind == "tools" and answer["tools"] == "error":
+            return httpx.Response(500, json={"error": {"message": "tools are not supported"}})
+        if kind == "tools" and answer["tools"] == "ignore":
+            return httpx.Response(200, json=completion("Here are the points: BLEU 28.4."))
+        if kind == "tools":
+            text = json.dumps({"name": "KeyPoints", "arguments": POINTS})
+            return httpx.Response(200, json=completion(f"```json\n{text}\n```"))
+        assert body["response_format"].get("schema", {}).get("title") == "KeyPoints"
+        return httpx.Response(200, json=completion(json.dumps(POINTS)))
+
+    msgs = [HumanMessage("List the key points of P1 as JSON.")]
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+        model = chat_model(settings, http_async_client=client)
+        for mode, want in (("ignore", ["tools", "json_object", "json_object"]),
+                           ("error", ["tools", "json_object", "json_object"]),
+                           ("envelope", ["tools", "tools"])):
+            llm._REFUSED.clear()
+            kinds.clear()
+            answer["tools"] = mode
+            for _ in range(2):
+                got, usage = await llm.structured_call(model, llm_writer.KeyPoints, msgs)
+                assert got.points[0].passage_ids == ["P1"] and usage["total_tokens"] == 15
+            assert kinds[-len(want):] == want, (mode, kinds)
+            assert ("function_calling" in llm._REFUSED.get(settings.llm_base_url or "", set())
+                    ) == (mode != "envelope")
+    llm._REFUSED.clear()

@@ -1,0 +1,116 @@
+"""The LLM paths against a real local model: llama.cpp's OpenAI-compatible server.
+
+llama.cpp's own C++ server (the prebuilt xllamacpp wheel, run by scripts/llama_server.py) serves
+Qwen2.5-Coder-1.5B-Instruct Q4_K_M on loopback with 2 threads; `make test` installs both
+(`scripts/models.py qwen llama-server`, cached). These tests check plumbing, schema validity and
+grounding, never the prose; requests are small so the module runs in a few minutes on 2 cores.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import HumanMessage, SystemMessage
+
+from agents import llm_intent
+from agents.llm_writer import KeyPoints
+from storage.settings import Settings, load_settings
+from tests.conftest import free_port
+from tests.test_llm_writer import ATTN_PASSAGES
+from tools import llm
+
+ROOT = Path(__file__).resolve().parents[1]
+MODEL = Path(load_settings().models_dir) / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+ALIAS = "qwen2.5-coder-1.5b"
+INSTALL = "run: make test-models (python scripts/models.py qwen llama-server)"
+
+
+def wait_healthy(proc: subprocess.Popen[bytes], url: str, log: Path, limit_s: float) -> None:
+    deadline = time.monotonic() + limit_s
+    while True:
+        if proc.poll() is not None:
+            err = log.read_text(errors="replace")[-800:]
+            pytest.fail(f"llama.cpp server exited ({proc.returncode}); {INSTALL}\n{err}")
+        try:
+            if httpx.get(url + "/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"llama.cpp server not healthy within {limit_s:.0f} s; see {log}")
+        time.sleep(0.5)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """llama.cpp's server on a free loopback port, 2 threads, passive OpenMP waiting."""
+    assert MODEL.is_file(), f"no local model at {MODEL}; {INSTALL}"
+    port = free_port()
+    env = {**os.environ, "OMP_WAIT_POLICY": "passive"}
+    cmd = [sys.executable, str(ROOT / "scripts" / "llama_server.py"), "--model", str(MODEL),
+           "--host", "127.0.0.1", "--port", str(port), "--threads", "2", "--ctx", "4096",
+           "--alias", ALIAS]
+    log = tmp_path_factory.mktemp("llama") / "server.log"
+    with log.open("wb") as fh:
+        proc = subprocess.Popen(cmd, env=env, stdout=fh, stderr=subprocess.STDOUT)
+    try:
+        wait_healthy(proc, f"http://127.0.0.1:{port}", log, 180)
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture
+def local(server: str, tmp_path: Path) -> Settings:
+    return load_settings(home=tmp_path, llm_base_url=server, llm_model=ALIAS)
+
+
+@pytest.fixture
+async def model(local: Settings) -> AsyncIterator[Callable[[int], BaseChatModel]]:
+    """A chat model factory on this test's own HTTP client (the OpenAI client's shared one is
+    bound to the first test's event loop); deterministic, generous timeout for a busy CPU."""
+    async with httpx.AsyncClient() as client:
+        yield lambda max_tokens: llm.chat_model(local, temperature=0.0, max_tokens=max_tokens,
+                                                timeout=900, http_async_client=client)
+
+
+MESSAGES = [SystemMessage("List key points. Cite passage ids exactly as shown."),
+            HumanMessage("[P1]\n" + ATTN_PASSAGES[1].text + "\n\nList 2 key points of P1.")]
+
+
+@pytest.mark.parametrize("method", llm.METHODS)
+async def test_every_structured_mode_gives_a_valid_object(
+        model: Callable[[int], BaseChatModel], method: llm.StructuredMethod) -> None:
+    """Each mode, asked first, ends in a schema-valid object: parsed, salvaged, or (a forced
+    tool call this server ignores) fallen back to the next mode."""
+    chat = model(200)
+    llm._REFUSED.pop(str(chat.openai_api_base), None)  # type: ignore[attr-defined]
+    points, usage = await llm.structured_call(chat, KeyPoints, MESSAGES, method=method)
+    assert isinstance(points, KeyPoints) and points.points
+    assert all(p.point.strip() for p in points.points)
+    assert usage.get("total_tokens", 0) > 0
+
+
+async def test_chat_tool_calling(local: Settings, model: Callable[[int], BaseChatModel]) -> None:
+    """The front door's typed tools against the real server: the model's call becomes the
+    Request (by the LLM, not the offline parser)."""
+    chat = model(llm_intent.MAX_TOKENS)
+    req = await llm_intent.understand(local, {"configurable": {"chat_model": chat}},
+                                      "make a 3 minute podcast from these", ["/tmp/a.pdf"],
+                                      {}, [])
+    assert req.by == "llm"
+    assert req.action == "make" and req.format == "podcast"
+    assert req.sources == ["/tmp/a.pdf"]
