@@ -380,6 +380,8 @@ async def finish(state: IngestState, config: RunnableConfig) -> IngestState:
         except NotFound:
             raise BadInput(f"source {sid} vanished during import") from None
         counts = await library.chunk_counts(s, [sid])
+    ocr = (row.meta or {}).get("ocr")  # scanned pages read by OCR: engine and page numbers
     return {"result": {"source_id": sid, "kind": row.kind, "title": row.title,
                        "pages": row.pages, "chunks": counts.get(sid, 0),
-                       "licence": row.licence_id, "duplicate": bool(state.get("duplicate"))}}
+                       "licence": row.licence_id, "duplicate": bool(state.get("duplicate")),
+                       **({"ocr": ocr} if ocr else {})}}

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
-from tests.pdfmake import TextLine, text_pdf
+import re
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pytest
+
+from tests.pdfmake import TextLine, image_pdf, text_pdf
 from tools.pdf import extract_pdf
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "", text.lower())
 
 BODY = ("The measurements were repeated in every season, and the results agree with what "
         "earlier field studies reported for the same region and the same crops over the years.")
@@ -53,3 +63,19 @@ def test_author_year_references_without_heading() -> None:
     doc = extract_pdf(text_pdf([_page_one(), _body(60, 40), refs]), images=False)
     assert len(doc.references) == 8
     assert doc.references[1].startswith("NameB, J., and Other, K. (2002)")
+
+
+@pytest.mark.slow
+def test_scanned_page_is_read_by_ocr(testdata: Path) -> None:
+    """A page with no text layer (the top of a real paper's first page as an image) is read
+    by offline OCR and goes through the same structure code."""
+    src = pdfium.PdfDocument(testdata / "corpus" / "papers" /
+                             "ipg_2014_psychogeriatrics_ccbyncsa.pdf")
+    width, height = src[0].get_size()
+    image = src[0].render(scale=1.5, crop=(0, height * 0.66, 0, 0)).to_pil()
+    doc = extract_pdf(image_pdf([image], width, height * 0.34), images=False)
+    assert doc.metadata["ocr"]["pages"] == [1]
+    assert _squash(doc.title) == _squash(
+        "Stressful life events are not associated with the development of dementia")
+    assert doc.authors[:2] == ["Anna Sundstrom", "Michael Ronnlund"]  # no accents from OCR
+    assert doc.abstract and _squash(doc.abstract).startswith("backgroundtheimpactofstressful")

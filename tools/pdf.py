@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import pypdfium2.raw as pdfium_c
 
 from storage import cancel
@@ -78,13 +79,39 @@ def _read_document(data: bytes, images: bool) -> Document:
         for i in range(count):
             cancel.check()  # a cancelled job stops within a page
             pages.append(read_page(pdf, i))
+        ocr_pages = []
         if sum(len(s.text.strip()) for p in pages for s in p.spans) < 20 * min(count, 5):
-            raise BadInput("the PDF has no extractable text (scanned images?)")
+            ocr_pages = _ocr(pdf, pages)  # scanned: no text layer
         render = (lambda page, box: _render(pdf, page, box)) if images else None
-        return _assemble(pages, info, render, lambda n: read_page(pdf, n - 1, True).graphics)
+        doc = _assemble(pages, info, render, lambda n: read_page(pdf, n - 1, True).graphics)
+        if ocr_pages:
+            from tools.ocr import ENGINE
+
+            doc.metadata["ocr"] = {"engine": ENGINE, "pages": ocr_pages}
+        return doc
     finally:
         pdfium_c.FPDF_CloseDocument(pdf)
         del buf
+
+
+def _ocr(pdf: Any, pages: list[PageContent]) -> list[int]:
+    """Read the text of pages without a text layer by OCR; the page numbers it read."""
+    from tools.ocr import SCALE, ocr_image
+
+    done = []
+    for p in pages:
+        if sum(len(s.text.strip()) for s in p.spans) >= 20:
+            continue
+        cancel.check()  # OCR takes seconds a page: a cancelled job stops between pages
+        pixels = _pixels(pdf, p.number, (0.0, 0.0, p.width, p.height), SCALE)
+        if pixels is None:
+            continue
+        p.spans = ocr_image(pixels, SCALE)
+        p.rotated = []
+        done.append(p.number)
+    if sum(len(s.text.strip()) for p in pages for s in p.spans) < 20:
+        raise BadInput("the PDF has no extractable text: no text layer, and OCR found none")
+    return done
 
 
 def _meta(pdf: Any, key: str) -> str:
@@ -97,6 +124,15 @@ def _meta(pdf: Any, key: str) -> str:
 
 
 def _render(pdf: Any, number: int, box: Box, scale: float = 2.0) -> bytes | None:
+    pixels = _pixels(pdf, number, box, scale)
+    if pixels is None:
+        return None
+    h, w = pixels.shape[:2]
+    return png_bytes(pixels.tobytes(), w, h, w * 3, 3)
+
+
+def _pixels(pdf: Any, number: int, box: Box, scale: float) -> np.ndarray | None:
+    """RGB pixels of a page region (None when it would be too large)."""
     page = pdfium_c.FPDF_LoadPage(pdf, number - 1)
     if not page:
         return None
@@ -114,9 +150,9 @@ def _render(pdf: Any, number: int, box: Box, scale: float = 2.0) -> bytes | None
                                                  pdfium_c.FPDF_ANNOT
                                                  | pdfium_c.FPDF_REVERSE_BYTE_ORDER)
         stride = pdfium_c.FPDFBitmap_GetStride(bitmap)
-        ptr = pdfium_c.FPDFBitmap_GetBuffer(bitmap)
-        raw = ctypes.string_at(ptr, stride * h)
-        return png_bytes(raw, w, h, stride, 3)
+        raw = ctypes.string_at(pdfium_c.FPDFBitmap_GetBuffer(bitmap), stride * h)
+        arr = np.frombuffer(raw, dtype=np.uint8).reshape(h, stride)[:, : w * 3]
+        return arr.reshape(h, w, 3).copy()
     finally:
         if bitmap:
             pdfium_c.FPDFBitmap_Destroy(bitmap)
