@@ -22,9 +22,9 @@ _LOCK = threading.Lock()
 def _engine() -> Any:
     try:
         from rapidocr_onnxruntime import RapidOCR
-    except ImportError as exc:  # pragma: no cover - installed with the project
-        raise BadInput("the PDF has no text layer (scanned pages) and no OCR engine is "
-                       "installed: pip install rapidocr-onnxruntime") from exc
+    except ImportError as exc:  # installed with the project; opencv needs libGL
+        raise BadInput(f"the PDF has no text layer (scanned pages) and the OCR engine "
+                       f"rapidocr-onnxruntime cannot be loaded: {exc}") from exc
     return RapidOCR(use_cls=False)
 
 

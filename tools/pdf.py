@@ -355,7 +355,9 @@ def _assemble(pages: list[PageContent], info: dict[str, str], render: Render | N
     inside = _inside_figures(stream, figures, caption_ids)
     title, title_ids = _title(stream, body, info)
     authors, author_ids = _authors(stream, title_ids, body, info)
-    heading_groups = _headings(stream, body, caption_ids | title_ids | inside | author_ids)
+    top = min((stream[i].y0 for i in title_ids), default=0.0)
+    banner = {i for i, ln in enumerate(stream) if ln.page == 1 and ln.y1 <= top}  # over the title
+    heading_groups = _headings(stream, body, caption_ids | title_ids | inside | author_ids | banner)
     heading_ids = set(heading_groups)
     levels = _levels(stream, heading_ids)
     continuation = {j for g in heading_groups.values() for j in g[1:]}
@@ -861,7 +863,7 @@ def _authors(stream: list[Line], title_ids: set[int], body: float,
     """Author names in printed order, without affiliation and footnote marks, and the stream
     indexes of the lines that print them."""
     first = [ln for ln in stream if ln.page == 1]
-    names, used = authors_below([stream[i] for i in sorted(title_ids)], first, body, _rows(first))
+    names, used = authors_below([stream[i] for i in sorted(title_ids)], body, _rows(first))
     if not names and info.get("Author"):
         names = [a.strip() for a in re.split(r";|,| and ", info["Author"]) if a.strip()]
     ids = {id(ln) for ln in used}

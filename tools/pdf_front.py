@@ -147,7 +147,7 @@ def _stops(row: list[Line], body: float, got_names: bool) -> bool:
     return got_names and all(ln.size < 0.8 * body for ln in row)
 
 
-def authors_below(title_lines: list[Line], page_lines: list[Line], body: float,
+def authors_below(title_lines: list[Line], body: float,
                   rows: list[list[Line]]) -> tuple[list[str], list[Line]]:
     """Names printed in the rows under the title (and over its column), split at commas,
     "and", superscript affiliation marks and footnote symbols; the lines they came from."""
