@@ -27,10 +27,12 @@ class SearchHit:
     text: str
     page: int | None
     heading_path: list[str]
-    score: float
+    score: float  # cosine similarity to the query (dense, hybrid); the BM25 score (sparse)
     start_s: float | None = None
     url: str | None = None
     link: str | None = None  # media: the URL that starts playback at start_s
+    mode: str = "hybrid"  # which search ran: hybrid (dense + sparse, RRF), dense or sparse
+    end_s: float | None = None
 
     def __post_init__(self) -> None:
         if self.link is None:

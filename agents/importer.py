@@ -30,9 +30,10 @@ from storage.errors import BadInput, NotFound
 from storage.models import Chunk, Figure, Source
 from storage.objects import objects
 from tools import limits
-from tools.chunking import chunk_document, full_text
+from tools.chunking import chunk_document, embedding_text, full_text
 from tools.document import Block, Document
 from tools.document import Figure as DocFigure
+from tools.lexical import document_vector
 
 NAMESPACE = uuid.UUID("6b1f3c1e-8d0b-4b7e-9a55-0c2a4f6f9e10")
 
@@ -148,6 +149,7 @@ def after_detect(state: IngestState) -> str:
 
 async def extract(state: IngestState, config: RunnableConfig) -> IngestState:
     """Run the importer plugin for the kind; stage figure images; detect the licence."""
+    from tools.language import apply_language
     from tools.licences import apply_stated_licence
 
     settings = settings_for(config)
@@ -166,6 +168,7 @@ async def extract(state: IngestState, config: RunnableConfig) -> IngestState:
         raise BadInput(f"no text could be extracted from {state.get('filename') or 'the input'}")
     doc.url = doc.url or state.get("url")
     apply_stated_licence(doc)
+    await asyncio.to_thread(apply_language, doc)
     figures = []
     for i, fig in enumerate(doc.figures):
         item = dataclasses.asdict(dataclasses.replace(fig, image=None))
@@ -205,11 +208,6 @@ async def chunk(state: IngestState, config: RunnableConfig) -> IngestState:
     return {"chunks": [dataclasses.asdict(d) for d in drafts]}
 
 
-def embedding_text(title: str, chunk: dict[str, Any]) -> str:
-    path = " > ".join(chunk.get("heading_path") or [])
-    return f"{title}. {path}. {chunk['text']}" if path else f"{title}. {chunk['text']}"
-
-
 async def embed(state: IngestState, config: RunnableConfig) -> IngestState:
     """Embed every chunk (offline MiniLM); the matrix is staged as .npy."""
     from tools.embed import embed as embed_texts
@@ -224,6 +222,14 @@ async def embed(state: IngestState, config: RunnableConfig) -> IngestState:
     key = f"staging/{job_id(config)}/embeddings.npy"
     await objects(settings).put(key, buf.getvalue())
     return {"embeddings_key": key}
+
+
+def point_payload(sid: str, owner: str, doc: dict[str, Any],
+                  chunk: dict[str, Any]) -> dict[str, Any]:
+    """What a chunk's vector point carries: the fields search filters on."""
+    return {"source_id": sid, "owner": owner, "seq": chunk["seq"], "page": chunk.get("page"),
+            "kind": doc.get("kind"), "language": doc.get("language"),
+            "licence": doc.get("licence")}
 
 
 def chunk_id(source_id: str, seq: int) -> str:
@@ -275,8 +281,8 @@ async def store(state: IngestState, config: RunnableConfig) -> IngestState:
         if reprocess:
             await vectors.delete_source(settings, sid)
         await vectors.upsert(settings, ids, matrix.tolist(), [
-            {"source_id": sid, "owner": owner, "seq": c["seq"], "page": c.get("page")}
-            for c in chunks])
+            document_vector(embedding_text(doc.get("title") or "", c)) for c in chunks],
+            [point_payload(sid, owner, doc, c) for c in chunks])
         async with db.session(settings) as s:
             licence = doc.get("licence")
             if licence:

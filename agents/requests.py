@@ -300,6 +300,40 @@ else:
 """The REST export body: `format` picks the parameters model."""
 
 
+# --- search ---------------------------------------------------------------------------------
+
+SearchMode = Literal["hybrid", "dense", "sparse"]
+Values = Annotated[list[Annotated[str, Field(min_length=1, max_length=64)]],
+                   Field(max_length=50)]
+
+
+class SearchRequest(BaseModel):
+    """A library search, as the CLI, REST and chat ask it."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    q: str = Field(min_length=1, max_length=2000)
+    """What to look for: a question, a phrase, exact terms, acronyms or numbers."""
+    limit: int = Field(10, ge=1, le=100)
+    """How many chunks to return."""
+    mode: SearchMode = "hybrid"
+    """hybrid: meaning and exact terms fused by reciprocal rank; dense: meaning only;
+    sparse: exact terms only (BM25)."""
+    source: Values = []
+    """Only these source ids."""
+    kind: Values = []
+    """Only sources of these kinds (pdf, webpage, docx, markdown, audio, video, ...)."""
+    language: Values = []
+    """Only sources in these languages (ISO 639-1, e.g. en, es)."""
+    licence: Values = []
+    """Only sources under these licences (SPDX-style ids, e.g. CC-BY-4.0)."""
+
+    def filters(self) -> dict[str, Any]:
+        """The keyword arguments of `tools.catalog.search` besides the query."""
+        return {"limit": self.limit, "mode": self.mode, "source_ids": self.source or None,
+                "kinds": self.kind or None, "languages": self.language or None,
+                "licences": self.licence or None}
+
+
 # --- cost -----------------------------------------------------------------------------------
 
 def estimate_cost(voices: list[tts.Voice], hosts: list[Host], seconds_per_word: dict[str, float],

@@ -3,8 +3,9 @@
 Suites: `judge` (calibrate the offline support judge on hand-labelled pairs), `pdf`, `webpage`,
 `transcript` (import extraction), `content` (script quality on the corpus papers, no audio:
 evals.content), `podcast` (make each podcast case, then score attribution,
-support, invented sources, length, round-trip WER and voice distinctness). `fast` runs every
-suite with the podcast cases tagged fast; `full` runs every case.
+support, invented sources, length, round-trip WER and voice distinctness), `search` (recall@5
+and MRR of hybrid, dense and sparse search; evals/retrieval.py). `fast` runs every suite but
+`search` with the podcast cases tagged fast; `full` runs every case.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ REPO = Path(__file__).resolve().parent.parent
 DATASETS = Path(__file__).resolve().parent / "datasets"
 THRESHOLDS = Path(__file__).resolve().parent / "thresholds.yaml"
 BASELINE = Path(__file__).resolve().parent / "baseline"
-SUITES = ["judge", "pdf", "webpage", "transcript", "content", "podcast", "documents"]
+SUITES = ["judge", "pdf", "webpage", "transcript", "content", "podcast", "documents", "search"]
+FULL_ONLY = {"search"}  # imports every test paper (minutes): in `full` and by name only
 CLAIM_KINDS = {"content", "summary"}  # framing lines (intro, questions...) make no claims
 VOICE_SAMPLE_S = 30.0
 
@@ -71,6 +73,7 @@ def run_judge(ctx: dict[str, Any]) -> list[Case]:
 
 def run_pdf(ctx: dict[str, Any]) -> list[Case]:
     from evals.extraction import pdf_cases, score
+    from tools.language import apply_language
     from tools.licences import apply_stated_licence
     from tools.pdf import extract_pdf
 
@@ -78,6 +81,7 @@ def run_pdf(ctx: dict[str, Any]) -> list[Case]:
     for want in pdf_cases():
         doc = extract_pdf(want["path"].read_bytes(), images=False)
         apply_stated_licence(doc)  # as the importer does
+        apply_language(doc)
         out.append(case("pdf", want["name"], score(doc, want), references=len(doc.references),
                         headings=len(doc.headings), title=doc.title, authors=doc.authors,
                         licence=doc.licence, language=doc.language,
@@ -87,11 +91,13 @@ def run_pdf(ctx: dict[str, Any]) -> list[Case]:
 
 def run_webpage(ctx: dict[str, Any]) -> list[Case]:
     from evals.extraction import score, webpage_cases
+    from tools.language import apply_language
     from tools.web import extract_webpage
 
     out = []
     for want in webpage_cases():
         doc = extract_webpage(want["path"].read_bytes())
+        apply_language(doc)  # as the importer does
         out.append(case("webpage", want["name"], score(doc, want), title=doc.title,
                         licence=doc.licence, language=doc.language))
     return out
@@ -108,6 +114,21 @@ def run_transcript(ctx: dict[str, Any]) -> list[Case]:
                         {"wer": metrics.transcript_wer(ref, heard.text)}, heard=heard.text,
                         report_only=bool(item.get("report_only"))))
     return out
+
+
+# --- search --------------------------------------------------------------------------------------
+
+async def run_search(ctx: dict[str, Any]) -> list[Case]:
+    """Import the papers the retrieval queries are about, then score every search mode; the
+    bars hold hybrid (the default), dense and sparse are reported beside it."""
+    from evals import retrieval
+
+    spec = retrieval.dataset()
+    await retrieval.import_all(ctx["settings"], retrieval.files(spec))
+    result = await retrieval.evaluate(ctx["settings"], spec)
+    return [case("search", mode, {k: v for k, v in row.items() if k != "misses"},
+                 misses=row["misses"], queries=len(spec["queries"]),
+                 report_only=mode != "hybrid") for mode, row in result.items()]
 
 
 # --- podcasts ------------------------------------------------------------------------------------
@@ -209,13 +230,16 @@ async def run_podcast(ctx: dict[str, Any]) -> list[Case]:
 Runner = Callable[[dict[str, Any]], list[Case] | Awaitable[list[Case]]]
 RUNNERS: dict[str, Runner] = {"judge": run_judge, "pdf": run_pdf, "webpage": run_webpage,
                               "transcript": run_transcript, "content": run_content,
-                              "podcast": run_podcast, "documents": run_documents}
+                              "podcast": run_podcast, "documents": run_documents,
+                              "search": run_search}
 
 
 def suites_for(name: str) -> tuple[list[str], bool]:
     """(suites, fast) for a suite argument: fast, full, or one suite name (all its cases)."""
-    if name in ("fast", "full"):
-        return SUITES, name == "fast"
+    if name == "fast":
+        return [n for n in SUITES if n not in FULL_ONLY], True
+    if name == "full":
+        return SUITES, False
     if name not in RUNNERS:
         raise ValueError(f"unknown suite {name!r} (fast, full, {', '.join(SUITES)})")
     return [name], False

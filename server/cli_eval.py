@@ -14,7 +14,7 @@ app = typer.Typer(rich_markup_mode=None)
 @app.command("eval")
 def eval_command(
     suite: Annotated[str, typer.Option(help="fast, full, or one suite: judge, pdf, webpage, "
-                                            "transcript, podcast.")] = "fast",
+                                            "transcript, podcast, search.")] = "fast",
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     out: Annotated[Path, typer.Option(help="Folder for <timestamp>.json and .md.")] =
         Path("eval-results"),

@@ -14,6 +14,7 @@ from server.cli_common import (
     console,
     emit,
     emit_rows,
+    fail,
     follow,
     out,
     settings,
@@ -129,12 +130,33 @@ def show(source_id: str, as_json: JsonOpt = False) -> None:
 def search(
     query: str,
     limit: Annotated[int, typer.Option(min=1, max=100)] = 5,
+    mode: Annotated[str, typer.Option(
+        help="hybrid (meaning + exact terms), dense (meaning) or sparse (exact terms)")
+    ] = "hybrid",
+    source: Annotated[list[str] | None, typer.Option(help="Only this source id (repeatable).")
+                      ] = None,
+    kind: Annotated[list[str] | None, typer.Option(help="Only this kind (repeatable).")] = None,
+    language: Annotated[list[str] | None, typer.Option(
+        help="Only this language, e.g. en (repeatable).")] = None,
+    licence: Annotated[list[str] | None, typer.Option(
+        help="Only this licence, e.g. CC-BY-4.0 (repeatable).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Search the library by meaning: chunk text, source, page, score."""
-    hits = call(lambda lib: lib.search(query, limit=limit))
+    """Search the library by meaning and exact terms: chunk text, source, page, score."""
+    from pydantic import ValidationError
+
+    from agents.requests import SearchRequest, first_error
+
+    try:
+        req = SearchRequest.model_validate({
+            "q": query, "limit": limit, "mode": mode, "source": source or [],
+            "kind": kind or [], "language": language or [], "licence": licence or []})
+    except ValidationError as exc:
+        fail(first_error(exc), 2)
+    hits = call(lambda lib: lib.search(req))
     if as_json:
         return emit_rows(hits)
+    out.print(f"[dim]{req.mode} search[/dim]")
     if not hits:
         out.print("no matches")
     for h in hits:
@@ -147,6 +169,39 @@ def search(
         out.print(f"    {h['text'][:300]}")
         if h["link"]:
             out.print(f"    [link={h['link']}]{h['link']}[/link]")
+
+
+@app.command()
+def reindex(
+    reembed: Annotated[bool, typer.Option(
+        "--reembed", help="Embed every chunk again instead of keeping stored vectors.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Rebuild the search index from the library (migrates an index made before hybrid search)."""
+    import asyncio
+
+    from storage import db
+    from storage.errors import LibrarianError
+    from tools import catalog
+
+    cfg = settings()
+    if cfg.api_url:
+        fail("reindex runs where the library is (unset LIBRARIAN_API_URL on the server)", 2)
+
+    async def go() -> dict[str, Any]:
+        try:
+            return await catalog.reindex(cfg, reembed=reembed)
+        finally:
+            await db.dispose()
+
+    try:
+        done = asyncio.run(go())
+    except LibrarianError as exc:
+        fail(str(exc))
+    if as_json:
+        return emit(done)
+    out.print(f"reindexed {done['chunks']} chunks ({done['kept']} vectors kept, "
+              f"{done['embedded']} embedded) into {done['collection']}")
 
 
 @app.command()

@@ -20,7 +20,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
-    from agents.requests import RunFields
+    from agents.requests import RunFields, SearchRequest
     from storage.settings import Settings
 
 Event = dict[str, Any]
@@ -52,8 +52,8 @@ class Client(Protocol):
         """Soft delete, or hard delete (cascade: dependent artifacts become orphaned)."""
     async def reprocess(self, source_id: str, *, priority: int = 5) -> dict[str, Any]:
         """Extract the stored original again; returns the job."""
-    async def search(self, query: str, *, limit: int = 10) -> list[dict[str, Any]]:
-        """Chunks nearest in meaning to the query."""
+    async def search(self, req: SearchRequest) -> list[dict[str, Any]]:
+        """Chunks that answer the query (hybrid by default; each hit names its mode)."""
     async def jobs(self, *, status: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
         """Jobs, newest first."""
     async def job(self, job_id: str) -> dict[str, Any]:

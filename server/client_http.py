@@ -26,7 +26,7 @@ from storage.errors import BadInput, Conflict, Forbidden, NotFound, Retryable, T
 from storage.settings import Settings
 
 if TYPE_CHECKING:
-    from agents.requests import RunFields
+    from agents.requests import RunFields, SearchRequest
 
 POLL_S = 0.5
 ERRORS: dict[int, type[Exception]] = {401: Forbidden, 403: Forbidden, 404: NotFound,
@@ -124,9 +124,9 @@ class HttpClient:
         return await self.call("POST", f"/api/content/{source_id}/reprocess",  # type: ignore
                                params={"priority": priority})
 
-    async def search(self, query: str, *, limit: int = 10) -> list[dict[str, Any]]:
+    async def search(self, req: SearchRequest) -> list[dict[str, Any]]:
         return await self.call("GET", "/api/search",  # type: ignore[no-any-return]
-                               params={"q": query, "limit": limit})
+                               params=req.model_dump())
 
     async def jobs(self, *, status: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
         return await self.call("GET", "/api/jobs",  # type: ignore[no-any-return]

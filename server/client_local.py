@@ -27,7 +27,7 @@ from server.client import (
 from storage.errors import BadInput, NotFound
 
 if TYPE_CHECKING:
-    from agents.requests import RunFields
+    from agents.requests import RunFields, SearchRequest
     from storage.settings import Settings
 
 POLL_S = 0.5
@@ -108,12 +108,12 @@ class LocalClient:
         inp = await check_reprocess(self.settings, source_id, self.owner)
         return await self._submit("ingest", inp, priority)
 
-    async def search(self, query: str, *, limit: int = 10) -> list[dict[str, Any]]:
+    async def search(self, req: SearchRequest) -> list[dict[str, Any]]:
         if self._empty():
             return []
         from services import catalog
 
-        hits = await catalog.search(self.settings, query, owner=self.owner, limit=limit)
+        hits = await catalog.search(self.settings, req.q, owner=self.owner, **req.filters())
         return [h.as_dict() for h in hits]
 
     async def jobs(self, *, status: str | None = None, limit: int = 50) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.datastructures import UploadFile
 
 from agents.answers import SearchHit
-from agents.requests import ExportRequest, first_error
+from agents.requests import ExportRequest, SearchRequest, first_error
 from server import executor, plugins, views
 from server import limits as server_limits
 from server import operations as ops
@@ -256,10 +256,11 @@ async def reprocess_content(source_id: str, settings: SettingsDep, owner: Owner,
 
 @router.get("/api/search", response_model=list[SearchHit])
 async def search(settings: SettingsDep, owner: Owner,
-                 q: Annotated[str, Query(min_length=1, max_length=2000)],
-                 limit: Annotated[int, Query(ge=1, le=100)] = 10) -> list[dict[str, Any]]:
-    """The caller's chunks nearest in meaning to `q`."""
-    hits = await catalog.search(settings, q, owner=owner, limit=limit)
+                 req: Annotated[SearchRequest, Query()]) -> list[dict[str, Any]]:
+    """The caller's chunks that answer `q`: hybrid (meaning + exact terms, fused by RRF) by
+    default; each hit names the `mode` that ran. Repeat `source`, `kind`, `language`,
+    `licence` to filter."""
+    hits = await catalog.search(settings, req.q, owner=owner, **req.filters())
     return [h.as_dict() for h in hits]
 
 

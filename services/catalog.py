@@ -12,16 +12,24 @@ from storage.errors import BadInput, Conflict
 from storage.models import Source
 from storage.objects import objects
 from storage.settings import Settings
-from tools.embed import embed_one
+from tools.chunking import embedding_text
+from tools.embed import RELATED, embed_one
+from tools.lexical import document_vector, query_vector
 
 
 async def search(settings: Settings, query: str, *, owner: str | None = None, limit: int = 10,
-                 source_ids: list[str] | None = None) -> list[SearchHit]:
-    """Chunks nearest in meaning to the query; only chunks of live sources are returned."""
+                 source_ids: list[str] | None = None, mode: vectors.Mode = "hybrid",
+                 kinds: list[str] | None = None, languages: list[str] | None = None,
+                 licences: list[str] | None = None) -> list[SearchHit]:
+    """Chunks that answer the query, best first: by meaning (dense), by exact terms (sparse)
+    or both fused (hybrid, the default); only chunks of live sources are returned."""
     if not query.strip():
         return []
-    hits = await vectors.search(settings, embed_one(query), limit=limit * 2, owner=owner,
-                                source_ids=source_ids)
+    dense = embed_one(query) if mode != "sparse" else None
+    hits = await vectors.search(settings, dense, query_vector(query), mode=mode,
+                                limit=limit * 2, owner=owner, source_ids=source_ids,
+                                kinds=kinds, languages=languages, licences=licences,
+                                related=RELATED)
     async with db.session(settings) as s:
         chunks = await library.get_chunks(s, [h.chunk_id for h in hits])
         sources: dict[str, Source] = {}
@@ -38,8 +46,10 @@ async def search(settings: Settings, query: str, *, owner: str | None = None, li
             src = sources[c.source_id]
             if src.deleted_at is not None:
                 continue
+            score = h.similarity if h.similarity is not None else h.score
             out.append(SearchHit(c.id, src.id, src.title, c.text, c.page, list(c.heading_path),
-                                 round(h.score, 4), c.start_s, src.url))
+                                 round(score, 4), c.start_s, src.url, mode=mode,
+                                 end_s=c.end_s))
             if len(out) >= limit:
                 break
     return out
@@ -53,6 +63,35 @@ async def ask(settings: Settings, question: str, *, owner: str | None = None,
     ids, names = answers.named_sources(question, titles)
     hits = await search(settings, question, owner=owner, limit=limit, source_ids=ids or None)
     return answers.answer(question, hits, names)
+
+
+async def reindex(settings: Settings, *, reembed: bool = False) -> dict[str, Any]:
+    """Rebuild the vector index from the library's chunks: dense vectors kept from the old
+    index (embedded again when missing or with `reembed`), sparse vectors computed anew.
+    Migrates a dense-only index to the hybrid schema; safe to run again if interrupted."""
+    from tools.embed import embed
+
+    stored = {} if reembed else await vectors.stored_dense(settings)
+    ids: list[str] = []
+    texts: list[str] = []
+    payloads: list[dict[str, Any]] = []
+    async with db.session(settings) as s:
+        for src in await library.list_sources(s, limit=10**9, include_deleted=True):
+            for c in await library.source_chunks(s, src.id):
+                ids.append(c.id)
+                texts.append(embedding_text(src.title or "", {
+                    "text": c.text, "heading_path": list(c.heading_path or [])}))
+                payloads.append({"source_id": src.id, "owner": src.owner, "seq": c.seq,
+                                 "page": c.page, "kind": src.kind, "language": src.language,
+                                 "licence": src.licence_id})
+    missing = [i for i, cid in enumerate(ids) if len(stored.get(cid) or []) != vectors.DIM]
+    fresh = embed([texts[i] for i in missing]) if missing else None
+    dense = [stored.get(cid, []) for cid in ids]
+    for row, i in enumerate(missing):
+        dense[i] = [float(x) for x in fresh[row]] if fresh is not None else []
+    await vectors.rebuild(settings, ids, dense, [document_vector(t) for t in texts], payloads)
+    return {"chunks": len(ids), "embedded": len(missing), "kept": len(ids) - len(missing),
+            "collection": vectors.COLLECTION}
 
 
 async def delete_source(settings: Settings, source_id: str, *, owner: str | None = None,

@@ -50,7 +50,12 @@ def test_upload_import_completes_and_is_searchable(stack: Stack, source_id: str)
         detail = c.get(f"/api/content/{source_id}").json()
         assert detail["title"] == "What we do - Creative Commons"
         hits = c.get("/api/search", params={"q": "copyright licenses"}).json()
-        assert hits and hits[0]["source_id"] == source_id
+        assert hits and hits[0]["source_id"] == source_id and hits[0]["mode"] == "hybrid"
+        lexical = c.get("/api/search", params={"q": "copyright", "mode": "sparse",
+                                               "kind": ["webpage", "pdf"]}).json()
+        assert lexical and {h["mode"] for h in lexical} == {"sparse"}
+        assert c.get("/api/search", params={"q": "copyright", "kind": "pdf"}).json() == []
+        assert c.get("/api/search", params={"q": "copyright", "mode": "fuzzy"}).status_code == 422
         assert c.get("/api/content", params={"licence": "CC-BY-4.0"}).json()
         assert c.get("/api/content", params={"kind": "pdf"}).json() == []
         # importing the same bytes again is a duplicate, not a second source

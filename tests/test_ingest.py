@@ -167,6 +167,26 @@ async def test_topic_query_ranks_the_right_paper(library5: tuple[Settings, dict[
         assert hits and hits[0].source_id == jobs[name].result["source_id"], (query, hits[0].title)
 
 
+async def test_hybrid_search_finds_acronyms_and_numbers(
+        library5: tuple[Settings, dict[str, Job]]) -> None:
+    """Exact terms the dense side misses (issue 14: "VILA" in two PaperMage chunks)."""
+    cfg, jobs = library5
+    for name, query, needle in [("papermage_lo2023_emnlp_demo.pdf", "VILA", "VILA"),
+                                ("s2orc_lo2020_acl.pdf", "81.1M papers", "81.1M"),
+                                ("s2orc_lo2020_acl.pdf", "PyPDF2", "PyPDF2")]:
+        sid = jobs[name].result["source_id"]
+        async with db.session(cfg) as s:
+            want = {c.id for c in await library.source_chunks(s, sid) if needle in c.text}
+        assert want
+        hits = await catalog.search(cfg, query, limit=5)
+        assert {h.mode for h in hits} == {"hybrid"}
+        assert want <= {h.chunk_id for h in hits[:max(len(want), 2)]}, (query, hits[0].text)
+        lexical = await catalog.search(cfg, query, limit=5, mode="sparse")
+        assert {h.chunk_id for h in lexical} == want  # only chunks holding the term
+    only = await catalog.search(cfg, "VILA", limit=5, kinds=["webpage"])
+    assert only == []
+
+
 async def test_trace_comes_from_checkpoints(library5: tuple[Settings, dict[str, Job]]) -> None:
     cfg, jobs = library5
     job = jobs["vespa_webb2017_peerjcs.pdf"]
@@ -348,7 +368,8 @@ def test_chunk_spans_are_exact_slices_of_the_full_text() -> None:
     assert len(long_para.split()) > MAX_WORDS
     doc = Document(kind="paper", title="T", blocks=[
         Block("Intro", kind="heading", heading_path=[]),
-        Block("A short first paragraph.", page=1, heading_path=["Intro"]),
+        Block("A short first paragraph, with a few words more.", page=1,
+              heading_path=["Intro"]),
         Block("*Footnote between the two.", kind="footnote", page=1, heading_path=["Intro"]),
         Block("A short second paragraph.", page=1, heading_path=["Intro"]),
         Block("Third, right after the second.", page=2, heading_path=["Intro"]),

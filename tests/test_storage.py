@@ -16,6 +16,7 @@ from storage.errors import NotFound
 from storage.models import Artifact, Chunk, Edge, Figure, Licence, Segment, Source
 from storage.settings import Settings
 from tools.embed import DIM, embed, embed_one
+from tools.lexical import document_vector, query_vector
 
 OUR_TABLES = {"licences", "api_keys", "sources", "chunks", "figures", "artifacts", "segments",
               "edges", "jobs"}
@@ -237,13 +238,30 @@ async def test_vectors_contract(settings: Settings) -> None:
     ids = [new_id() for _ in texts]
     payloads = [{"source_id": "birds" if i < 2 else "money", "owner": "alice" if i != 1 else "bob",
                  "seq": i, "page": i + 1} for i in range(4)]
-    await vectors.upsert(settings, ids, matrix.tolist(), payloads)
-    await vectors.upsert(settings, ids, matrix.tolist(), payloads)  # idempotent
+    for i, p in enumerate(payloads):
+        p.update(kind="pdf" if i % 2 else "webpage", language="en" if i < 3 else "de")
+    sparse = [document_vector(t) for t in texts]
+    await vectors.upsert(settings, ids, matrix.tolist(), sparse, payloads)
+    await vectors.upsert(settings, ids, matrix.tolist(), sparse, payloads)  # idempotent
     assert await vectors.count(settings) == 4
     assert await vectors.count(settings, "birds") == 2
-    hits = await vectors.search(settings, embed_one("web-footed ducks on a pond"), limit=4)
-    assert hits[0].chunk_id == ids[0] and hits[0].payload["page"] == 1
+    query = "web-footed ducks on a pond"
+    for mode in ("dense", "hybrid"):
+        hits = await vectors.search(settings, embed_one(query), query_vector(query), mode=mode,
+                                    limit=4)
+        assert hits[0].chunk_id == ids[0] and hits[0].payload["page"] == 1
+        assert hits[0].similarity is not None and hits[0].similarity > 0.3
+    hits = await vectors.search(settings, embed_one(query), limit=4, mode="dense")
     assert hits[0].score > hits[-1].score
+    # sparse: exact terms only; IDF ranks the rarer shared term first
+    lex = await vectors.search(settings, None, query_vector("interest market"), mode="sparse")
+    assert {h.chunk_id for h in lex} == {ids[2], ids[3]}
+    assert await vectors.search(settings, None, query_vector("zebra"), mode="sparse") == []
+    langs = await vectors.search(settings, embed_one("rates"), limit=4, languages=["de"])
+    assert [h.chunk_id for h in langs] == [ids[3]]
+    kinds = await vectors.search(settings, embed_one("birds"), limit=4, kinds=["pdf"],
+                                 owner="alice")
+    assert [h.chunk_id for h in kinds] == [ids[3]]
     own = await vectors.search(settings, embed_one("ducks"), limit=4, owner="bob")
     assert [h.chunk_id for h in own] == [ids[1]]
     money = await vectors.search(settings, embed_one("ducks"), limit=4, source_ids=["money"])
@@ -273,3 +291,42 @@ def test_embeddings_are_unit_vectors_and_semantic() -> None:
     assert np.allclose(embed(texts[::-1], batch_size=2)[::-1], m, atol=1e-4)
     assert embed([]).shape == (0, DIM)
     assert len(embed_one("hello")) == DIM
+
+
+@pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
+async def test_dense_only_index_migrates_by_reindex(settings: Settings) -> None:
+    """A library indexed before hybrid search fails loudly until `reindex`, which keeps the
+    stored embeddings and adds the sparse side."""
+    from qdrant_client import QdrantClient, models
+
+    from storage.errors import ConfigError
+    from tools import catalog
+
+    await db.migrate(settings)
+    src = make_source(title="Layout toolkit")
+    chunks = make_chunks(src.id, 2)
+    chunks[0].text = "VILA groups tokens into visual layout groups before classification."
+    chunks[1].text = "Reading order follows the columns of the page."
+    async with db.session(settings) as s:
+        s.add(src)
+        await s.flush()
+        s.add_all(chunks)
+    old = embed([c.text for c in chunks])
+    settings.vectors_dir.mkdir(parents=True, exist_ok=True)
+    legacy = QdrantClient(path=str(settings.vectors_dir))  # the schema before hybrid search
+    legacy.create_collection(vectors.LEGACY, vectors_config=models.VectorParams(
+        size=DIM, distance=models.Distance.COSINE))
+    legacy.upsert(vectors.LEGACY, [models.PointStruct(id=c.id, vector=v.tolist(), payload={
+        "source_id": src.id, "owner": src.owner}) for c, v in zip(chunks, old, strict=True)])
+    legacy.close()
+    with pytest.raises(ConfigError, match="librarian reindex"):
+        await catalog.search(settings, "VILA")
+    done = await catalog.reindex(settings)
+    assert done == {"chunks": 2, "embedded": 0, "kept": 2, "collection": vectors.COLLECTION}
+    hits = await catalog.search(settings, "VILA", mode="sparse")
+    assert [h.chunk_id for h in hits] == [chunks[0].id]
+    assert (await catalog.search(settings, "VILA"))[0].chunk_id == chunks[0].id
+    got = await vectors.fetch(settings, [chunks[1].id])
+    assert np.allclose(got[chunks[1].id], old[1], atol=1e-5)  # kept, not re-embedded
+    again = await catalog.reindex(settings, reembed=True)  # a rebuild of the current index
+    assert again["embedded"] == 2 and await vectors.count(settings) == 2

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from tools.document import Document
+from tools.hygiene import junk_reason
 
 MIN_WORDS = 25
 MAX_WORDS = 220
+MERGE_KINDS = {"paragraph", "list"}  # short neighbours of one kind in one section merge
 CHUNK_KINDS = {"paragraph", "list", "caption", "quote", "code", "transcript", "table"}
-_SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[])")
+# a sentence ends at . ! ? before a capital (accented too), digit, quote, bracket or ¿ ¡
+_SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9À-ÖØ-ÞĀ-Ž\"'“‘(\[¿¡])")
 
 
 @dataclass
@@ -31,6 +35,12 @@ class ChunkDraft:
 def full_text(doc: Document) -> str:
     """The source text that chunk spans point into: every block, blank-line separated."""
     return "\n\n".join(b.text for b in doc.blocks)
+
+
+def embedding_text(title: str, chunk: dict[str, Any]) -> str:
+    """What a chunk is indexed as (dense and sparse): its title and heading path, then text."""
+    path = " > ".join(chunk.get("heading_path") or [])
+    return f"{title}. {path}. {chunk['text']}" if path else f"{title}. {chunk['text']}"
 
 
 def split_sentences(text: str) -> list[str]:
@@ -65,7 +75,8 @@ def chunk_document(doc: Document) -> list[ChunkDraft]:
             pos = p_end
             same_section = pending is not None and pending.heading_path == block.heading_path
             mergeable = (
-                pending is not None and same_section and block.kind == pending.kind == "paragraph"
+                pending is not None and same_section and block.kind == pending.kind
+                and block.kind in MERGE_KINDS
                 and p_start == pending.char_end + 2  # adjacent: the span must equal the text
                 and len(pending.text.split()) < MIN_WORDS
                 and len(pending.text.split()) + len(piece.split()) <= MAX_WORDS
@@ -80,10 +91,26 @@ def chunk_document(doc: Document) -> list[ChunkDraft]:
                                  char_start=p_start, char_end=p_end,
                                  heading_path=list(block.heading_path), start_s=block.start_s,
                                  end_s=block.end_s)
-            if len(piece.split()) >= MIN_WORDS or block.kind != "paragraph":
+            if len(piece.split()) >= MIN_WORDS or block.kind not in MERGE_KINDS:
                 flush()
     flush()
-    return drafts
+    return content_only(drafts)
+
+
+def content_only(drafts: list[ChunkDraft]) -> list[ChunkDraft]:
+    """Drop drafts that are not content (tools.hygiene), renumbered; a document with nothing
+    but such drafts keeps them (a tiny note is still its own content)."""
+    per_section: dict[tuple[str, ...], int] = {}
+    for d in drafts:
+        per_section[tuple(d.heading_path)] = per_section.get(tuple(d.heading_path), 0) + 1
+    kept = [d for d in drafts if junk_reason(
+        d.text, d.kind, heading_bound=bool(d.heading_path)
+        and per_section[tuple(d.heading_path)] == 1) is None]
+    if not kept:
+        return drafts
+    for i, d in enumerate(kept):
+        d.seq = i
+    return kept
 
 
 def _split_long(text: str) -> list[str]:
