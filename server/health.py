@@ -50,8 +50,8 @@ async def _vectors(settings: Settings) -> None:
     which a running import may hold for a while)."""
     if settings.qdrant_url:
         await asyncio.to_thread(lambda: vectors.client(settings).get_collections())
-    elif settings.vectors_dir.exists() and not os.access(settings.vectors_dir, os.W_OK):
-        raise OSError(f"vector folder {settings.vectors_dir} is not writable")
+    elif (folder := vectors.edge_dir(settings)).exists() and not os.access(folder, os.W_OK):
+        raise OSError(f"vector folder {folder} is not writable")
 
 
 async def _objects(settings: Settings) -> None:

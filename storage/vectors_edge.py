@@ -15,6 +15,7 @@ import qdrant_edge as qe
 
 DENSE = "dense"
 SPARSE = "lexical"
+RRF_K = 2  # the constant Qdrant server uses for FusionQuery(RRF): both rank alike
 KEYWORDS = ("owner", "source_id", "kind", "language", "licence")
 Row = tuple[str, float, dict[str, Any], list[float] | None]  # id, score, payload, dense vector
 
@@ -64,19 +65,21 @@ def query(shard: Any, mode: str, vector: list[float] | None,
     """Dense, sparse or hybrid (RRF over both prefetches) search under one filter."""
     flt = _filter(conditions)
     sv = qe.SparseVector(sparse[0], sparse[1]) if sparse and sparse[0] else None
-    if mode == "sparse" and sv is None:
-        return []
-    if mode == "dense" or (mode == "hybrid" and sv is None):
-        req = qe.QueryRequest(limit=limit, query=qe.Query.Nearest(vector, using=DENSE),
-                              filter=flt, with_payload=True, with_vector=[DENSE])
-    elif mode == "sparse":
+    if mode == "sparse":
+        if sv is None:
+            return []
         req = qe.QueryRequest(limit=limit, query=qe.Query.Nearest(sv, using=SPARSE),
                               filter=flt, with_payload=True)
+    elif vector is None:
+        raise ValueError(f"{mode} search needs the query's dense vector")
+    elif mode == "dense" or sv is None:
+        req = qe.QueryRequest(limit=limit, query=qe.Query.Nearest(vector, using=DENSE),
+                              filter=flt, with_payload=True, with_vector=[DENSE])
     else:
         depth = max(limit * 4, 40)
         req = qe.QueryRequest(
             limit=limit, filter=flt, with_payload=True, with_vector=[DENSE],
-            query=qe.Fusion.Rrf(k=60),
+            query=qe.Fusion.Rrf(k=RRF_K),  # type: ignore[arg-type]  # (the stub omits Rrf)
             prefetches=[qe.Prefetch(limit=depth, query=qe.Query.Nearest(vector, using=DENSE),
                                     filter=flt, score_threshold=related),
                         qe.Prefetch(limit=depth, query=qe.Query.Nearest(sv, using=SPARSE),

@@ -230,8 +230,31 @@ async def test_edges_are_idempotent_and_queryable(settings: Settings) -> None:
 
 # --- vectors and embeddings (storage-independent: SQLite settings only) ---------------------------
 
+def server_settings(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The Qdrant server code path: LIBRARIAN_TEST_QDRANT_URL when set, else qdrant-client's
+    local mode standing in for the server (same API) in a temp folder."""
+    import os
+
+    from qdrant_client import QdrantClient
+
+    url = os.environ.get("LIBRARIAN_TEST_QDRANT_URL")
+    if url:
+        return settings.model_copy(update={"qdrant_url": url})
+    path = settings.home / "qdrant-server"
+    monkeypatch.setattr(vectors, "QdrantClient", lambda **_: QdrantClient(path=str(path)))
+    return settings.model_copy(update={"qdrant_url": "http://stand-in.invalid:6333"})
+
+
+@pytest.fixture(params=["embedded", "server"])
+def store(request: pytest.FixtureRequest, settings: Settings,
+          monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Every vector store implementation: the embedded Qdrant Edge shard and the server."""
+    return settings if request.param == "embedded" else server_settings(settings, monkeypatch)
+
+
 @pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
-async def test_vectors_contract(settings: Settings) -> None:
+async def test_vectors_contract(store: Settings) -> None:
+    settings = store
     texts = ["Ducks are waterfowl with webbed feet.", "Swans are large water birds.",
              "The stock market fell sharply today.", "Interest rates rose again."]
     matrix = embed(texts)
@@ -313,7 +336,7 @@ async def test_dense_only_index_migrates_by_reindex(settings: Settings) -> None:
         s.add_all(chunks)
     old = embed([c.text for c in chunks])
     settings.vectors_dir.mkdir(parents=True, exist_ok=True)
-    legacy = QdrantClient(path=str(settings.vectors_dir))  # the schema before hybrid search
+    legacy = QdrantClient(path=str(settings.vectors_dir))  # qdrant-client local, dense only
     legacy.create_collection(vectors.LEGACY, vectors_config=models.VectorParams(
         size=DIM, distance=models.Distance.COSINE))
     legacy.upsert(vectors.LEGACY, [models.PointStruct(id=c.id, vector=v.tolist(), payload={
@@ -328,5 +351,8 @@ async def test_dense_only_index_migrates_by_reindex(settings: Settings) -> None:
     assert (await catalog.search(settings, "VILA"))[0].chunk_id == chunks[0].id
     got = await vectors.fetch(settings, [chunks[1].id])
     assert np.allclose(got[chunks[1].id], old[1], atol=1e-5)  # kept, not re-embedded
+    assert not settings.vectors_dir.exists() and vectors.edge_dir(settings).is_dir()
     again = await catalog.reindex(settings, reembed=True)  # a rebuild of the current index
     assert again["embedded"] == 2 and await vectors.count(settings) == 2
+    kept = await catalog.reindex(settings)
+    assert kept["kept"] == 2 and await vectors.count(settings) == 2
