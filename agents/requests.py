@@ -328,7 +328,7 @@ class SearchRequest(BaseModel):
     """Only sources under these licences (SPDX-style ids, e.g. CC-BY-4.0)."""
 
     def filters(self) -> dict[str, Any]:
-        """The keyword arguments of `tools.catalog.search` besides the query."""
+        """The keyword arguments of `services.catalog.search` besides the query."""
         return {"limit": self.limit, "mode": self.mode, "source_ids": self.source or None,
                 "kinds": self.kind or None, "languages": self.language or None,
                 "licences": self.licence or None}

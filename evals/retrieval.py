@@ -55,7 +55,7 @@ def _norm(text: str) -> str:
 async def rank_of(settings: Any, query: dict[str, Any], mode: str,
                   names: dict[str, str]) -> tuple[int | None, int]:
     """(1-based rank of the first relevant hit within DEPTH or None, words of the top hit)."""
-    from tools import catalog
+    from services import catalog
 
     hits = await catalog.search(settings, query["q"], limit=DEPTH, mode=mode)  # type: ignore[arg-type]
     needle = _norm(query["needle"])

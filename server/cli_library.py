@@ -180,9 +180,9 @@ def reindex(
     """Rebuild the search index from the library (migrates an index made before hybrid search)."""
     import asyncio
 
+    from services import catalog
     from storage import db
     from storage.errors import LibrarianError
-    from tools import catalog
 
     cfg = settings()
     if cfg.api_url:

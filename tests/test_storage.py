@@ -322,8 +322,8 @@ async def test_dense_only_index_migrates_by_reindex(settings: Settings) -> None:
     stored embeddings and adds the sparse side."""
     from qdrant_client import QdrantClient, models
 
+    from services import catalog
     from storage.errors import ConfigError
-    from tools import catalog
 
     await db.migrate(settings)
     src = make_source(title="Layout toolkit")
