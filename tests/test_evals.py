@@ -39,7 +39,8 @@ def test_calibration_on_the_labelled_pairs() -> None:
 
 
 def test_suites_for() -> None:
-    assert run.suites_for("fast") == (run.SUITES, True)
+    assert run.suites_for("fast") == ([n for n in run.SUITES if n not in run.FULL_ONLY], True)
+    assert "search" in run.FULL_ONLY and "search" not in run.suites_for("fast")[0]
     assert run.suites_for("full") == (run.SUITES, False)
     assert run.suites_for("pdf") == (["pdf"], False)
     with pytest.raises(ValueError):
