@@ -31,6 +31,7 @@ demo: $(STAMP) models
 
 test: $(STAMP) models test-models
 	bash scripts/services.sh
+	bash scripts/browser.sh
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q

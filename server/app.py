@@ -1,4 +1,6 @@
-"""The FastAPI app: REST under /api, job progress over WebSocket and SSE, OpenAPI at /docs.
+"""The FastAPI app: REST under /api, job progress over WebSocket and SSE, the web studio at /
+(`server.routes_web`), OpenAPI at /docs and /redoc with their assets served by the app
+(fastapi-offline), so every page works on a machine without internet.
 
 Library errors map to HTTP by how they are handled: TooLarge 413, BadInput 400, NotFound 404,
 Forbidden 403, Conflict 409, ConfigError and Retryable 503, RateLimited 429 (with Retry-After);
@@ -13,6 +15,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from fastapi_offline import FastAPIOffline
 
 from server import events, executor, limits
 from storage import db
@@ -63,10 +66,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_keys,
         routes_plugins,
         routes_provenance,
+        routes_studio,
+        routes_web,
     )
 
-    app = FastAPI(title="Librarian", version="0.1.0", lifespan=lifespan,
-                  description="Import knowledge into a library; generate traced content from it.")
+    app = FastAPIOffline(
+        title="Librarian", version="0.1.0", lifespan=lifespan,
+        description="Import knowledge into a library; generate traced content from it.")
     app.state.settings = settings
     app.add_exception_handler(LibrarianError, library_error)
     app.include_router(routes_content.router)
@@ -76,6 +82,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_chat.router)
     app.include_router(health.router)
     app.include_router(routes_keys.router)
+    app.include_router(routes_studio.router)
+    app.include_router(routes_web.router)
+    app.mount("/ui", routes_web.static_files(), name="ui")
     app.add_middleware(limits.RateLimit, settings=settings)  # type: ignore[arg-type]
     app.add_middleware(limits.BodyLimit, settings=settings)  # type: ignore[arg-type]
     limits.install_log_redaction()

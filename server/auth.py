@@ -8,8 +8,12 @@ With `LIBRARIAN_AUTH=none` (single-user embedded mode, only when configured) eve
 the CLI's owner, "local", an admin.
 
 The key travels in the Authorization header. Only the event streams (SSE, WebSocket: browsers
-cannot set headers there) also take `?token=`, and the access log never shows it. A client that
-sends too many bad keys (LIBRARIAN_AUTH_FAIL_LIMIT) gets 429 before its key is even looked at.
+cannot set headers there) also take `?token=`, and the access log never shows it. The web studio
+signs in once (`POST /api/session`) and the key then travels in an HttpOnly, SameSite=Strict
+cookie; a cookie-authenticated request that changes data must also carry the `X-Librarian-UI`
+header (a cross-site form cannot set it: the CSRF guard beside SameSite), and a WebSocket opened
+with the cookie must come from the same origin. A client that sends too many bad keys
+(LIBRARIAN_AUTH_FAIL_LIMIT) gets 429 before its key is even looked at.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, WebSocket
 from sqlalchemy import func, or_, select
+from starlette.requests import HTTPConnection
 
 from storage import db
 from storage.errors import NotFound
@@ -33,6 +38,9 @@ LOCAL_OWNER = "local"
 PREFIX = "lib_"
 CACHE_S = 5.0  # a revoked key stops working within this many seconds on every server
 STREAM_ROUTES = "GET /api/jobs/{id}/events and /ws/jobs/{id}"
+COOKIE = "librarian_key"  # the web studio's sign-in (server.routes_web)
+CSRF_HEADER = "x-librarian-ui"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 @dataclass(frozen=True)
@@ -116,8 +124,24 @@ def _bearer(authorization: str | None) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
+def _cookie_key(conn: HTTPConnection, explicit: str | None) -> str | None:
+    """The signed-in key from the cookie, when no key was sent explicitly; refuses a request
+    that changes data without the CSRF header, and a WebSocket from another origin."""
+    key = conn.cookies.get(COOKIE)
+    if explicit or not key:
+        return None
+    if conn.scope["type"] == "websocket":
+        origin = conn.headers.get("origin")
+        if origin and origin.split("://", 1)[-1] != conn.headers.get("host"):
+            raise HTTPException(403, "the sign-in cookie is not accepted from another origin")
+    elif conn.scope.get("method", "GET") not in SAFE_METHODS and CSRF_HEADER not in conn.headers:
+        raise HTTPException(403, f"a signed-in browser request that changes data needs the "
+                                 f"{CSRF_HEADER} header (or send 'Authorization: Bearer <key>')")
+    return key
+
+
 async def _caller(settings: Settings, authorization: str | None, query_token: str | None,
-                  client: str) -> Caller:
+                  client: str, cookie: str | None = None) -> Caller:
     if settings.auth == "none":
         return Caller(LOCAL_OWNER, True)
     from server import limits
@@ -126,7 +150,7 @@ async def _caller(settings: Settings, authorization: str | None, query_token: st
         await limits.check_auth_failures(settings, client)
     except limits.RateLimited as exc:
         raise HTTPException(429, str(exc), headers={"Retry-After": str(exc.retry_after)}) from None
-    token = _bearer(authorization) if authorization else query_token
+    token = (_bearer(authorization) if authorization else query_token) or cookie
     if not token:
         raise _unauthorized("missing API key: send 'Authorization: Bearer <key>'")
     caller = await caller_for(settings, token)
@@ -146,14 +170,16 @@ async def request_caller(request: Request, *, query_token: bool = False) -> Call
         raise _unauthorized(f"?token= is accepted only on {STREAM_ROUTES}: send "
                             "'Authorization: Bearer <key>'")
     client = request.client.host if request.client else "unknown"
+    explicit = request.headers.get("authorization") or (token if query_token else None)
     caller = await _caller(app_settings(request), request.headers.get("authorization"),
-                           token if query_token else None, client)
+                           token if query_token else None, client,
+                           _cookie_key(request, explicit))
     request.state.caller = caller
     return caller
 
 
 async def current_owner(request: Request) -> str:
-    """The caller's owner from the bearer token."""
+    """The caller's owner from the bearer token (or the web studio's cookie)."""
     return (await request_caller(request)).owner
 
 
@@ -175,8 +201,10 @@ async def websocket_owner(websocket: WebSocket) -> str:
     """Same for WebSockets (browsers cannot set headers, so `?token=` is accepted)."""
     settings: Settings = websocket.app.state.settings
     client = websocket.client.host if websocket.client else "unknown"
+    explicit = websocket.headers.get("authorization") or websocket.query_params.get("token")
     caller = await _caller(settings, websocket.headers.get("authorization"),
-                           websocket.query_params.get("token"), client)
+                           websocket.query_params.get("token"), client,
+                           _cookie_key(websocket, explicit))
     return caller.owner
 
 

@@ -20,8 +20,10 @@ import time
 from limits import RateLimitItem, RateLimitItemPerDay, parse_many
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from server.auth import COOKIE
 from storage.errors import Forbidden
 from storage.settings import Settings
 
@@ -184,13 +186,16 @@ class BodyLimit:
 
 
 def caller_id(scope: Scope) -> str:
-    """Who is calling, for rate limits: a hash of the bearer token, else the client address."""
+    """Who is calling, for rate limits: a hash of the bearer token (or the sign-in cookie),
+    else the client address."""
     auth = _header(scope, b"authorization")
     token = auth.partition(" ")[2].strip() if auth else ""
     if not token:
         query = scope.get("query_string", b"").decode("latin-1")
         token = next((v for k, _, v in (p.partition("=") for p in query.split("&"))
                       if k == "token"), "")
+    if not token:
+        token = cookie_parser(_header(scope, b"cookie")).get(COOKIE, "")
     if token:
         return "key:" + hashlib.sha256(token.encode()).hexdigest()[:24]
     client = scope.get("client") or ("unknown", 0)

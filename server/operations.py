@@ -36,6 +36,17 @@ async def get_source(settings: Settings, source_id: str, owner: str) -> dict[str
     return source_detail(src, chunks, figures)
 
 
+async def source_chunks(settings: Settings, source_id: str, owner: str, *, limit: int = 500,
+                        offset: int = 0) -> list[dict[str, Any]]:
+    """One of the owner's sources' paragraphs in reading order (NotFound otherwise)."""
+    async with db.session(settings) as s:
+        await library.get_source(s, source_id, owner)
+        chunks = (await library.source_chunks(s, source_id))[offset:offset + limit]
+    return [{"chunk_id": c.id, "seq": c.seq, "kind": c.kind, "text": c.text, "page": c.page,
+             "heading_path": list(c.heading_path or []), "char_start": c.char_start,
+             "char_end": c.char_end, "start_s": c.start_s, "end_s": c.end_s} for c in chunks]
+
+
 def ingest_input(settings: Settings, **values: Any) -> dict[str, Any]:
     """An ingest job's input: the given fields and the importers switched off."""
     from server import plugins

@@ -55,6 +55,7 @@ class SourceOut(BaseModel):
     duration_s: float | None
     chunks: int | None
     licence: str | None
+    language: str | None = None
     status: str
     filename: str | None
     created_at: datetime | None

@@ -25,7 +25,7 @@ def describe(src: Source, chunks: int | None = None) -> dict[str, Any]:
     return {"source_id": src.id, "kind": src.kind, "title": src.title, "authors": src.authors,
             "published": src.published, "url": src.url, "doi": src.doi, "pages": src.pages,
             "duration_s": src.duration_s, "chunks": chunks, "licence": src.licence_id,
-            "status": src.status, "filename": src.filename,
+            "language": src.language, "status": src.status, "filename": src.filename,
             "created_at": aware(src.created_at), "deleted": src.deleted_at is not None}
 
 

@@ -1,0 +1,99 @@
+// Player with provenance: the episode (or video) with its transcript; the line being spoken is
+// highlighted; a line opens the paragraph it was made from, its quoted span marked, with page
+// and licence. The licence verdict and the attribution text of the whole artifact are shown.
+import {api} from './api.js';
+import {clock, fill, h} from './dom.js';
+
+const norm = (s) => s.replace(/\s+/g, ' ').trim();
+
+/** The chunk text with the quoted span in <mark> (matched across whitespace differences). */
+export function marked(text, quote) {
+  const t = norm(text);
+  const q = quote ? norm(quote) : '';
+  const at = q ? t.indexOf(q) : -1;
+  if (at < 0) return [t];
+  return [t.slice(0, at), h('mark', {}, t.slice(at, at + q.length)), t.slice(at + q.length)];
+}
+
+function citedPanel(panel, seg, sources) {
+  const byId = Object.fromEntries(sources.map((s) => [s.source_id, s]));
+  const items = seg.chunks.map((c) => {
+    const src = byId[c.source_id] || {};
+    if (c.missing) return h('article', {class: 'cited'}, h('p', {class: 'muted'}, 'This paragraph was removed from the library.'));
+    const where = [c.page ? `page ${c.page}` : null, c.start_s !== null && c.start_s !== undefined ? `at ${clock(c.start_s)}` : null,
+      (c.heading_path || []).join(' › ') || null].filter(Boolean).join(' · ');
+    return h('article', {class: 'cited'},
+      h('h3', {}, h('a', {href: `/sources/${c.source_id}?chunk=${encodeURIComponent(c.chunk_id)}`}, src.title || c.source_id)),
+      h('p', {class: 'muted'}, where, ' · licence ', h('strong', {class: 'licence'}, src.licence || 'unknown'),
+        typeof c.support === 'number' ? ` · support ${c.support.toFixed(2)}` : ''),
+      h('blockquote', {class: 'para'}, marked(c.text, c.quote)));
+  });
+  fill(panel, h('h2', {id: 'cited-title', tabindex: -1}, `Line ${seg.seq + 1}${seg.speaker ? ` · ${seg.speaker}` : ''}`),
+    h('p', {class: 'said'}, seg.text),
+    items.length ? items : h('p', {class: 'muted'}, 'This line cites no paragraph (a title, greeting or transition).'));
+}
+
+function transcript(segs, attribution, onPick) {
+  const cite = Object.fromEntries(attribution.segments.map((s) => [s.segment_id, s.citation]));
+  return h('ol', {class: 'transcript', 'aria-label': 'Transcript'}, segs.map((seg) => h('li', {'data-start': seg.start_s ?? '', 'data-end': seg.end_s ?? '', 'data-seq': seg.seq},
+    h('button', {type: 'button', class: 'line', onclick: () => onPick(seg)},
+      h('span', {class: 'time'}, clock(seg.start_s)), seg.speaker ? h('span', {class: 'speaker'}, seg.speaker) : null,
+      h('span', {class: 'text'}, seg.text),
+      cite[seg.segment_id] ? h('span', {class: 'cite'}, cite[seg.segment_id]) : null))));
+}
+
+/** Keep the line whose [start, end) holds the media's current time highlighted. */
+function followTime(media, list) {
+  let current = null;
+  const update = () => {
+    const t = media.currentTime;
+    const li = [...list.children].find((x) => x.dataset.start !== '' && t >= Number(x.dataset.start) && t < Number(x.dataset.end));
+    if (li === current) return;
+    current?.classList.remove('now');
+    current?.removeAttribute('aria-current');
+    current = li || null;
+    if (current) {
+      current.classList.add('now');
+      current.setAttribute('aria-current', 'true');
+      current.scrollIntoView({block: 'nearest'});
+    }
+  };
+  media.addEventListener('timeupdate', update);
+  media.addEventListener('seeked', update);
+}
+
+function licencePanel(lic, attribution) {
+  return h('section', {class: 'card', 'aria-labelledby': 'rights-title'}, h('h2', {id: 'rights-title'}, 'Licence and attribution'),
+    h('ul', {class: 'verdict'}, h('li', {}, `Commercial use: ${lic.commercial_use}`), h('li', {}, `Attribution: ${lic.attribution}`),
+      h('li', {}, `Share-alike: ${lic.share_alike}`), h('li', {}, `Derivatives: ${lic.derivatives}`),
+      h('li', {}, `Licences: ${lic.licences.join(', ') || 'unknown'}`)),
+    h('pre', {class: 'credit', 'aria-label': 'Attribution text'}, attribution.text));
+}
+
+export async function playerPage(main, id) {
+  const [art, gen, lic, attribution] = await Promise.all([api(`/api/artifacts/${id}`),
+    api(`/api/provenance/artifact/${id}/genealogy`), api(`/api/provenance/artifact/${id}/licenses`),
+    api(`/api/provenance/artifact/${id}/attribution`)]);
+  const files = art.files || {};
+  const media = files.video ? h('video', {src: files.video, controls: true, preload: 'metadata', class: 'media'},
+    files.vtt ? h('track', {kind: 'captions', src: files.vtt, srclang: 'en', label: 'Captions'}) : null)
+    : files.audio ? h('audio', {src: files.audio, controls: true, preload: 'metadata', class: 'media'}) : null;
+  const panel = h('section', {class: 'card cited-panel', 'aria-labelledby': 'cited-title', 'aria-live': 'polite'},
+    h('h2', {id: 'cited-title'}, 'Sources of a line'), h('p', {class: 'muted'}, 'Choose a line to see the paragraph it comes from.'));
+  const pick = (seg) => {
+    citedPanel(panel, seg, gen.sources);
+    if (media && seg.start_s !== null && seg.start_s !== undefined && Math.abs(media.currentTime - seg.start_s) > 0.5) media.currentTime = seg.start_s;
+    panel.querySelector('h2').focus({preventScroll: true});
+  };
+  const list = transcript(gen.segments, attribution, pick);
+  if (media) followTime(media, list);
+  const downloads = Object.entries(files).map(([role, href]) => h('li', {}, h('a', {href, download: true, 'data-external': true}, role)));
+  fill(main, h('h1', {}, art.title),
+    h('p', {class: 'muted'}, `${art.kind}${art.duration_s ? ` · ${clock(art.duration_s)}` : ''} · ${gen.segments.length} ${files.video ? 'scenes and lines' : 'lines'} · from `,
+      gen.sources.map((s, i) => [i ? ', ' : '', h('a', {href: `/sources/${s.source_id}`}, s.title || s.source_id)])),
+    media, h('div', {class: 'player'}, h('section', {class: 'card', 'aria-labelledby': 'tr-title'},
+      h('h2', {id: 'tr-title'}, files.video ? 'Scenes' : 'Transcript'), h('div', {class: 'scroll tall'}, list)), panel),
+    licencePanel(lic, attribution),
+    h('section', {class: 'card', 'aria-labelledby': 'files-title'}, h('h2', {id: 'files-title'}, 'Files'), h('ul', {class: 'files'}, downloads),
+      art.job_id ? h('p', {}, h('a', {href: `/jobs/${art.job_id}`}, 'How it was made (job trace)')) : null));
+}

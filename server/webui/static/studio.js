@@ -1,0 +1,191 @@
+// Studio: pick sources, choose the export, fill its options (a form built from the export's
+// typed request schema, so it holds every option with its range), see the estimate, start,
+// and watch the job stage by stage over Server-Sent Events.
+import {api, follow} from './api.js';
+import {fill, h, progressBar, setProgress, toast} from './dom.js';
+
+const label = (name, prop) => prop.title || name.replace(/_/g, ' ');
+
+/** The JSON-schema branch that is not null, and whether null is allowed. */
+function shape(prop) {
+  const branches = prop.anyOf || [prop];
+  const main = branches.find((b) => b.type !== 'null') || {};
+  return {...main, nullable: branches.some((b) => b.type === 'null')};
+}
+
+function control(name, prop) {
+  const s = shape(prop);
+  const id = `p-${name}`;
+  const common = {id, name, 'aria-describedby': prop.description ? `${id}-help` : null};
+  if (s.enum) {
+    const opts = s.nullable ? [h('option', {value: ''}, 'default')] : [];
+    return h('select', common, opts, s.enum.map((v) => h('option', {value: v, selected: v === prop.default}, v)));
+  }
+  if (s.type === 'boolean') return h('input', {...common, type: 'checkbox', checked: prop.default === true});
+  if (s.type === 'integer' || s.type === 'number') {
+    return h('input', {...common, type: 'number', inputmode: s.type === 'integer' ? 'numeric' : 'decimal',
+      min: s.minimum ?? s.exclusiveMinimum, max: s.maximum, step: s.type === 'integer' ? 1 : 'any',
+      placeholder: prop.default !== undefined && prop.default !== null ? `default ${prop.default}` : 'default'});
+  }
+  if (s.type === 'array') {
+    return h('input', {...common, type: 'text', placeholder: 'comma-separated; empty for the default',
+      'data-array': true, 'data-max': s.maxItems});
+  }
+  return h('input', {...common, type: 'text', maxlength: s.maxLength, minlength: s.minLength,
+    pattern: s.pattern ? s.pattern.replace(/^\^|\$$/g, '') : null, placeholder: 'default'});
+}
+
+function paramFields(schema) {
+  return Object.entries(schema.properties || {}).map(([name, prop]) => {
+    const el = control(name, prop);
+    const help = prop.description ? h('small', {id: `p-${name}-help`, class: 'muted'}, prop.description) : null;
+    return el.type === 'checkbox'
+      ? h('div', {class: 'field check'}, el, h('label', {for: el.id}, label(name, prop)), help)
+      : h('div', {class: 'field'}, h('label', {for: el.id}, label(name, prop)), el, help);
+  });
+}
+
+/** The parameters the user set (unset ones take the model's defaults on the server). */
+function valuesOf(form, schema) {
+  const out = {};
+  for (const [name, prop] of Object.entries(schema.properties || {})) {
+    const el = form.querySelector(`#p-${CSS.escape(name)}`);
+    const s = shape(prop);
+    if (!el) continue;
+    if (el.type === 'checkbox') {
+      if (el.checked !== (prop.default === true)) out[name] = el.checked;
+    } else if (el.value.trim() === '') {
+      continue;
+    } else if (el.dataset.array !== undefined) {
+      out[name] = el.value.split(',').map((v) => v.trim()).filter(Boolean);
+    } else if (s.type === 'integer') {
+      out[name] = Number.parseInt(el.value, 10);
+    } else if (s.type === 'number') {
+      out[name] = Number(el.value);
+    } else if (!(s.enum && el.value === prop.default)) {
+      out[name] = el.value;
+    }
+  }
+  return out;
+}
+
+function stageList(stages) {
+  return h('ol', {class: 'stages', 'aria-label': 'Stages'}, stages.map((s) => h('li', {'data-stage': s}, s)));
+}
+
+function showProgress(panel, kind, job) {
+  const bar = progressBar(0, `${kind.format} progress`);
+  const stages = stageList(kind.stages);
+  const state = h('p', {class: 'muted', 'aria-live': 'polite'}, job.status);
+  const done = h('p');
+  const cancel = h('button', {type: 'button', class: 'quiet', onclick: async () => {
+    try { await api(`/api/jobs/${job.job_id}`, {method: 'DELETE'}); } catch (ex) { toast(ex.message, 'error'); }
+  }}, 'Cancel');
+  fill(panel, h('h2', {id: 'run-title'}, `Making a ${kind.format}`), bar, stages, state,
+    h('p', {}, h('a', {href: `/jobs/${job.job_id}`}, 'Job details'), ' ', cancel), done);
+  return follow(job.job_id, (ev) => {
+    if (typeof ev.progress === 'number') setProgress(bar, ev.progress);
+    if (ev.stage) {
+      let passed = true;
+      for (const li of stages.children) {
+        const here = li.dataset.stage === ev.stage;
+        if (here) passed = false;
+        li.className = here ? 'now' : (passed ? 'done' : '');
+        if (here) li.setAttribute('aria-current', 'step'); else li.removeAttribute('aria-current');
+      }
+    }
+    state.textContent = ev.message || ev.status || '';
+    if (ev.status === 'completed') {
+      setProgress(bar, 1);
+      for (const li of stages.children) li.className = 'done';
+      cancel.hidden = true;
+      const id = ev.result?.artifact_id;
+      fill(done, h('strong', {}, 'Done. '), id ? h('a', {href: `/player/${id}`, class: 'button'}, 'Open it') : null);
+    } else if (ev.status === 'failed' || ev.status === 'cancelled') {
+      cancel.hidden = true;
+      fill(done, h('strong', {class: 'error'}, `${ev.status}: ${ev.error || ''}`));
+    }
+  });
+}
+
+function estimateText(est) {
+  const cost = est.tts_cost_usd > 0 ? `about $${est.tts_cost_usd.toFixed(2)}` : 'free (offline voices)';
+  const voices = est.voices.length ? `Voices: ${est.voices.join(', ')}. ` : '';
+  const writer = est.paid_llm ? 'The text is written by a paid LLM API. ' : (est.llm_writer ? 'The text is written by a local LLM. ' : 'The text is taken from the sources (extractive). ');
+  return `${voices}Voice cost: ${cost}. ${writer}${est.confirm.length ? `Needs your agreement: ${est.confirm.join('; ')}.` : ''}`;
+}
+
+export async function studioPage(main) {
+  const stops = [];
+  const [kinds, sources] = await Promise.all([api('/api/exports'), api('/api/content?limit=500')]);
+  const picked = new Set((new URLSearchParams(location.search).get('sources') || '').split(',').filter(Boolean));
+  const first = ['podcast', 'video']; // the narrated exports first, then the documents
+  const rank = (k) => (first.includes(k.format) ? first.indexOf(k.format) : first.length);
+  const usable = kinds.filter((k) => k.enabled).sort((a, b) => rank(a) - rank(b) || a.format.localeCompare(b.format));
+  const fmt = h('select', {id: 'format', name: 'format'}, usable.map((k) => h('option', {value: k.format}, k.format)));
+  const describe = h('p', {class: 'muted', id: 'format-help'});
+  const params = h('fieldset', {class: 'params'});
+  const estimate = h('p', {class: 'estimate', 'aria-live': 'polite', id: 'estimate'});
+  const error = h('p', {class: 'error', role: 'alert'});
+  const agree = h('input', {type: 'checkbox', id: 'agree'});
+  const agreeRow = h('div', {class: 'field check', hidden: true}, agree, h('label', {for: 'agree'}, 'I agree to these costs'));
+  const start = h('button', {type: 'submit', disabled: true}, 'Start');
+  const run = h('section', {class: 'card', 'aria-labelledby': 'run-title', hidden: true});
+  const picks = h('fieldset', {class: 'picks'}, h('legend', {}, 'Sources'),
+    sources.length ? sources.map((s) => h('div', {class: 'field check'},
+      h('input', {type: 'checkbox', id: `src-${s.source_id}`, name: 'source', value: s.source_id, checked: picked.has(s.source_id)}),
+      h('label', {for: `src-${s.source_id}`}, s.title || s.filename || s.source_id, h('span', {class: 'muted'}, ` · ${s.kind} · ${s.licence || 'unknown licence'}`))))
+      : h('p', {}, 'No sources yet: ', h('a', {href: '/'}, 'import some'), ' first.'));
+  const kind = () => usable.find((k) => k.format === fmt.value);
+  const body = () => ({format: fmt.value, source_ids: [...form.querySelectorAll('input[name=source]:checked')].map((c) => c.value),
+    parameters: valuesOf(form, kind().parameters)});
+  let timer = 0;
+  let checked = null;
+  const check = async () => {
+    start.disabled = true;
+    error.textContent = '';
+    const req = body();
+    if (!req.source_ids.length) { estimate.textContent = 'Pick at least one source.'; return; }
+    if (!form.checkValidity()) { estimate.textContent = 'Fix the marked options first.'; return; }
+    estimate.textContent = 'Estimating…';
+    try {
+      const est = await api('/api/content/estimate', {method: 'POST', json: req});
+      estimate.textContent = `Estimate: ${estimateText(est)}`;
+      agreeRow.hidden = !est.confirm.length;
+      checked = JSON.stringify(req);
+      start.disabled = false;
+    } catch (ex) {
+      estimate.textContent = '';
+      error.textContent = ex.message;
+    }
+  };
+  const later = () => { clearTimeout(timer); timer = setTimeout(check, 400); };
+  const showKind = () => {
+    describe.textContent = kind()?.description || '';
+    fill(params, h('legend', {}, `${fmt.value} options`), paramFields(kind().parameters));
+    later();
+  };
+  const form = h('form', {class: 'card', 'aria-labelledby': 'studio-title', novalidate: false,
+    oninput: later, onchange: later, onsubmit: async (e) => {
+      e.preventDefault();
+      if (!form.reportValidity()) return;
+      const req = body();
+      if (JSON.stringify(req) !== checked) return check();
+      if (!agreeRow.hidden && !agree.checked) { error.textContent = 'Tick “I agree” to start a paid run.'; agree.focus(); return; }
+      try {
+        const job = await api('/api/content/export', {method: 'POST', json: req});
+        run.hidden = false;
+        stops.push(showProgress(run, kind(), job));
+        run.scrollIntoView({block: 'nearest'});
+      } catch (ex) {
+        error.textContent = ex.message;
+      }
+    }},
+  h('h2', {id: 'studio-title'}, 'What to make'), picks,
+  h('div', {class: 'field'}, h('label', {for: 'format'}, 'Export'), fmt, describe), params,
+  estimate, agreeRow, error, h('div', {class: 'row'}, start));
+  fmt.addEventListener('change', showKind);
+  fill(main, h('h1', {}, 'Studio'), form, run);
+  if (usable.length) showKind();
+  return () => { clearTimeout(timer); stops.forEach((stop) => stop()); };
+}
