@@ -239,7 +239,7 @@ def test_paragraph_blocks() -> None:
 
     segs = [Segment(i * 4.0, i * 4.0 + 3.5, f"Sentence number {i}.") for i in range(40)]
     blocks = media.transcript_blocks(segs)
-    assert all(30 <= b.end_s - b.start_s <= 60 for b in blocks[:-1])  # type: ignore[operator]
+    assert all(10 <= b.end_s - b.start_s <= 30 for b in blocks[:-1])  # type: ignore[operator]
     assert blocks[0].start_s == 0 and blocks[-1].end_s == segs[-1].end
     assert " ".join(b.text for b in blocks) == " ".join(s.text for s in segs)
 
@@ -311,3 +311,24 @@ async def test_youtube_import_reimport_reprocess(tmp_path: Path, monkeypatch: py
     redo = await _import(settings, reprocess_of=sid)
     assert redo.status == "completed", redo.error
     assert calls == [] and redo.result["title"].startswith("But what is a neural network")
+
+
+def test_segments_split_into_sentences_by_word_times() -> None:
+    from types import SimpleNamespace as W
+
+    from tools.transcribe import sentences
+
+    words = [W(word=" And", start=0.0, end=0.3), W(word=" so,", start=0.3, end=0.6),
+             W(word=" my", start=0.7, end=0.9), W(word=" friends.", start=0.9, end=1.5),
+             W(word=" Ask", start=2.0, end=2.4), W(word=" not", start=2.4, end=2.8),
+             W(word=" what?\"", start=2.8, end=3.4), W(word=" Your", start=3.6, end=3.9),
+             W(word=" country", start=3.9, end=4.6)]
+    seg = W(start=0.0, end=4.8, text=" And so, my friends. Ask not what?\" Your country",
+            words=words)
+    got = sentences(seg, total=4.5)
+    assert [(s.start, s.end, s.text) for s in got] == [
+        (0.0, 1.5, "And so, my friends."), (2.0, 3.4, "Ask not what?\""),
+        (3.6, 4.5, "Your country")]  # the last is clipped to the audio's length
+    bare = W(start=1.0, end=2.0, text=" No word times. ", words=None)
+    assert [(s.start, s.end, s.text) for s in sentences(bare, total=9)] == [
+        (1.0, 2.0, "No word times.")]

@@ -296,8 +296,9 @@ def _parse_json3(text: str) -> list[Segment]:
 
 
 def transcript_blocks(segments: list[Segment], chapters: list[dict[str, Any]] | None = None, *,
-                      min_s: float = 30.0, max_s: float = 60.0) -> list[Block]:
-    """Paragraph-sized transcript blocks (30-60 s, cut at sentence ends and chapter starts)."""
+                      min_s: float = 10.0, max_s: float = 30.0) -> list[Block]:
+    """Sentence groups (10-30 s, cut at sentence ends and chapter starts), each with the start
+    and end of its first and last sentence, so a search hit jumps to the sentence."""
     chapters = sorted(chapters or [], key=lambda c: c["start_time"])
     blocks: list[Block] = []
     cur: list[Segment] = []

@@ -84,6 +84,34 @@ def _decode(path: Path) -> Any:
     return audio
 
 
+_END = (".", "!", "?", "。", "！", "？")
+
+
+def _clip(start: float, end: float, text: str, total: float) -> Segment:
+    """Whisper's last timestamp can run past the audio: clip it to the file."""
+    start = min(max(0.0, start), total)
+    return Segment(start=start, end=min(max(start, end), total), text=text)
+
+
+def sentences(seg: Any, total: float) -> list[Segment]:
+    """A recognised segment cut at its sentence ends, each sentence timed by its words
+    (Whisper's word timestamps); a segment without words stays whole."""
+    words = list(getattr(seg, "words", None) or [])
+    if not words:
+        text = seg.text.strip()
+        return [_clip(float(seg.start), float(seg.end), text, total)] if text else []
+    out: list[Segment] = []
+    cur: list[Any] = []
+    for i, word in enumerate(words):
+        cur.append(word)
+        if i == len(words) - 1 or word.word.strip().rstrip("\"')»”").endswith(_END):
+            text = "".join(w.word for w in cur).strip()
+            if text:
+                out.append(_clip(float(cur[0].start), float(cur[-1].end), text, total))
+            cur = []
+    return out
+
+
 def transcribe(path: Path, *, settings: Settings, language: str | None = None,
                vad: bool = True,
                on_progress: Callable[[float, float], None] | None = None) -> Transcript:
@@ -96,14 +124,11 @@ def transcribe(path: Path, *, settings: Settings, language: str | None = None,
     audio = _decode(Path(path))
     total = len(audio) / 16000
     segments_iter, info = model.transcribe(audio, language=language, vad_filter=vad,
-                                           beam_size=5, condition_on_previous_text=False)
+                                           beam_size=5, condition_on_previous_text=False,
+                                           word_timestamps=True)
     segments: list[Segment] = []
     for seg in segments_iter:
-        text = seg.text.strip()
-        if text:  # Whisper's last timestamp can run past the audio: clip it to the file
-            start = min(max(0.0, float(seg.start)), total)
-            segments.append(Segment(start=start, end=min(max(start, float(seg.end)), total),
-                                    text=text))
+        segments += sentences(seg, total)
         if on_progress is not None:
             on_progress(min(float(seg.end), total), total)
     if on_progress is not None:
