@@ -21,10 +21,11 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from agents import llm_intent
-from agents.llm_writer import KeyPoints
+from agents.llm_writer import KeyPoints, facts_of, write_with_llm
+from agents.script import Passage
 from storage.settings import Settings, load_settings
 from tests.conftest import free_port
-from tests.test_llm_writer import ATTN_PASSAGES
+from tests.test_llm_writer import ATTN_PASSAGES, writer_input
 from tools import llm
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -114,3 +115,31 @@ async def test_chat_tool_calling(local: Settings, model: Callable[[int], BaseCha
     assert req.by == "llm"
     assert req.action == "make" and req.format == "podcast"
     assert req.sources == ["/tmp/a.pdf"]
+
+
+def cited_text(passages: list[Passage], chunk_ids: list[str]) -> str:
+    by_id = {p.chunk_id: p for p in passages}
+    return " ".join(" ".join([by_id[c].text, by_id[c].source_title or "",
+                              " ".join(by_id[c].source_authors), str(by_id[c].source_year or ""),
+                              by_id[c].section or ""]) for c in chunk_ids).lower()
+
+
+async def test_llm_writer_lines_are_grounded(local: Settings,
+                                             model: Callable[[int], BaseChatModel]) -> None:
+    """One map call and one writing call (plus at most one revision), in the mode this server
+    honours; every number and name of every kept line is stated by the passages the code cited
+    for it, and each line's quote comes from them."""
+    inp = writer_input(25, passages=ATTN_PASSAGES, names=("Alex",), style="lecture")
+    out = await write_with_llm(inp, local, model(800), method="json_object")
+    assert out.writer == "llm" and out.lines and 2 <= out.usage["calls"] <= 3
+    assert out.usage.get("total_tokens", 0) > 0
+    assert out.lines[-1].kind == "outro"
+    ids = {p.chunk_id for p in ATTN_PASSAGES}
+    for line in out.lines:
+        assert line.citations and set(line.citations) <= ids, line
+        missing = [f for f in facts_of(line.text, inp.hosts)
+                   if f not in cited_text(ATTN_PASSAGES, line.citations)]
+        assert not missing, (line.text, missing)
+        assert line.quote and line.quote.lower() in cited_text(ATTN_PASSAGES, line.citations)
+
+
