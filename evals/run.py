@@ -26,13 +26,12 @@ from evals import metrics
 from evals.content import run_content
 from evals.documents import run_documents
 from evals.judge import Calibration, calibrate, judge_many
+from evals.suites import FULL_ONLY, SUITES
 
 REPO = Path(__file__).resolve().parent.parent
 DATASETS = Path(__file__).resolve().parent / "datasets"
 THRESHOLDS = Path(__file__).resolve().parent / "thresholds.yaml"
 BASELINE = Path(__file__).resolve().parent / "baseline"
-SUITES = ["judge", "pdf", "webpage", "transcript", "content", "podcast", "documents", "search"]
-FULL_ONLY = {"search"}  # imports every test paper (minutes): in `full` and by name only
 CLAIM_KINDS = {"content", "summary"}  # framing lines (intro, questions...) make no claims
 VOICE_SAMPLE_S = 30.0
 

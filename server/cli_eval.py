@@ -8,13 +8,15 @@ from typing import Annotated
 
 import typer
 
+from evals.suites import SUITES
+
 app = typer.Typer(rich_markup_mode=None)
 
 
 @app.command("eval")
 def eval_command(
-    suite: Annotated[str, typer.Option(help="fast, full, or one suite: judge, pdf, webpage, "
-                                            "transcript, podcast, search.")] = "fast",
+    suite: Annotated[str, typer.Option(
+        help=f"fast, full, or one suite: {', '.join(SUITES)}.")] = "fast",
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     out: Annotated[Path, typer.Option(help="Folder for <timestamp>.json and .md.")] =
         Path("eval-results"),
