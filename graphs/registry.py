@@ -1,4 +1,5 @@
-"""Which graphs exist: ingest, plus every exporter registered under `librarian.exporters`."""
+"""Which graphs exist: ingest and publish, plus every exporter registered under
+`librarian.exporters`."""
 
 from __future__ import annotations
 
@@ -6,14 +7,16 @@ from importlib.metadata import entry_points
 
 from graphs.spec import GraphSpec
 
-__all__ = ["GraphSpec", "export_formats", "graphs"]
+__all__ = ["NOT_EXPORTS", "GraphSpec", "export_formats", "graphs"]
+NOT_EXPORTS = frozenset({"ingest", "publish"})  # job kinds that make no artifact
 
 
 def _builtin() -> dict[str, GraphSpec]:
-    from graphs import documents, ingest, podcast, video  # compiled on first use
+    from graphs import documents, ingest, podcast, publish, video  # compiled on first use
 
     return {
         "ingest": GraphSpec("ingest", ingest.build_graph, ingest.STAGES, "import a source"),
+        "publish": publish.SPEC,
         "podcast": podcast.SPEC,
         "video": video.SPEC,
         **documents.SPECS,
@@ -31,4 +34,4 @@ def graphs() -> dict[str, GraphSpec]:
 
 
 def export_formats() -> list[str]:
-    return sorted(name for name in graphs() if name != "ingest")
+    return sorted(name for name in graphs() if name not in NOT_EXPORTS)

@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_keys,
         routes_plugins,
         routes_provenance,
+        routes_publish,
         routes_studio,
         routes_web,
     )
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_provenance.router)
     app.include_router(routes_plugins.router)
     app.include_router(routes_chat.router)
+    app.include_router(routes_publish.router)
     app.include_router(health.router)
     app.include_router(routes_keys.router)
     app.include_router(routes_studio.router)

@@ -14,7 +14,15 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
-from server import cli_admin, cli_chat, cli_eval, cli_jobs, cli_library, cli_provenance
+from server import (
+    cli_admin,
+    cli_chat,
+    cli_eval,
+    cli_jobs,
+    cli_library,
+    cli_provenance,
+    cli_publish,
+)
 
 
 class MakeGroup(TyperGroup):
@@ -36,7 +44,7 @@ app = typer.Typer(help="Librarian: import knowledge, generate traced podcasts an
                   no_args_is_help=True, pretty_exceptions_enable=False,
                   rich_markup_mode=None)  # plain click help: rich's formatter costs 0.3 s
 for group in (cli_library.app, cli_jobs.app, cli_provenance.app, cli_chat.app, cli_admin.app,
-              cli_eval.app):
+              cli_eval.app, cli_publish.app):
     app.registered_commands += group.registered_commands
 app.add_typer(typer.Typer(cls=MakeGroup, rich_markup_mode=None), name="make", no_args_is_help=True,
               help="Generate content from library sources: podcast, video, report, ebook, "

@@ -82,6 +82,9 @@ class Client(Protocol):
     async def regenerate(self, artifact_id: str, overrides: dict[str, Any],
                          reason: str | None = None) -> dict[str, Any]:
         """Remake an artifact from its recipe (+ overrides); returns the job."""
+    async def publish(self, platform: str, artifact_id: str,
+                      params: dict[str, Any]) -> dict[str, Any]:
+        """Publish a video artifact (`agents.publish_requests.PublishParams`); returns the job."""
     async def plugins(self, group: Literal["import", "export"]) -> list[dict[str, Any]]:
         """Installed importers or exporters and whether each is enabled."""
     async def set_plugin(self, plugin_id: str, enabled: bool) -> dict[str, Any]:

@@ -187,6 +187,11 @@ class HttpClient:
             "POST", f"/api/artifacts/{artifact_id}/regenerate",
             json={"parameters": overrides, "reason": reason})
 
+    async def publish(self, platform: str, artifact_id: str,
+                      params: dict[str, Any]) -> dict[str, Any]:
+        return await self.call(  # type: ignore[no-any-return]
+            "POST", f"/api/publish/{platform}/{artifact_id}", json=params)
+
     async def plugins(self, group: Literal["import", "export"]) -> list[dict[str, Any]]:
         return await self.call("GET", f"/api/plugins/{group}")  # type: ignore[no-any-return]
 

@@ -227,6 +227,13 @@ class LocalClient:
                                          owner=self.owner)
         return await self.job(job_id)
 
+    async def publish(self, platform: str, artifact_id: str,
+                      params: dict[str, Any]) -> dict[str, Any]:
+        from server.operations import check_publish
+
+        inp = await check_publish(self.settings, self.owner, platform, artifact_id, params)
+        return await self._submit("publish", inp, 5)
+
     async def plugins(self, group: Literal["import", "export"]) -> list[dict[str, Any]]:
         from server import plugins
 

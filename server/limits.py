@@ -100,6 +100,17 @@ async def charge_export(settings: Settings, owner: str, fmt: str) -> None:
                           f"(LIBRARIAN_EXPORT_QUOTA); try again in {math.ceil(wait)} s", wait)
 
 
+async def charge_publish(settings: Settings, owner: str) -> None:
+    """Count one publication for `owner` against the daily quota (LIBRARIAN_PUBLISH_QUOTA)."""
+    per_day = settings.publish_quota
+    if per_day <= 0:
+        raise Forbidden("publishing is switched off (LIBRARIAN_PUBLISH_QUOTA=0)")
+    wait = await hit(settings, [RateLimitItemPerDay(per_day)], "publish", owner, moving=False)
+    if wait is not None:
+        raise RateLimited(f"daily quota of {per_day} publication(s) used up "
+                          f"(LIBRARIAN_PUBLISH_QUOTA); try again in {math.ceil(wait)} s", wait)
+
+
 async def check_auth_failures(settings: Settings, client: str) -> None:
     """Refuse a client that sent too many bad keys lately (before looking at its key)."""
     wait = await blocked(settings, parse(settings.auth_fail_limit), "authfail", client)

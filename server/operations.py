@@ -155,3 +155,21 @@ async def provenance_view(settings: Settings, kind: ProvenanceKind, item_id: str
         names = [*views, *(["citations"] if kind == "source" else [])]
         raise BadInput(f"no {view!r} view of a {kind} (views: {', '.join(names)})")
     return await views[view](settings, item_id, owner=owner)
+
+
+async def check_publish(settings: Settings, owner: str, platform: str, artifact_id: str,
+                        params: dict[str, Any]) -> dict[str, Any]:
+    """The publish job's input, refused before any upload: a bad option (BadInput), not the
+    owner's video (NotFound/BadInput), a licence that forbids it (Forbidden, naming the source),
+    missing credentials (ConfigError, naming the setting or command), the daily quota (429)."""
+    from agents.publish_requests import PublishRequest, validated
+    from server import limits
+    from services import publishing
+
+    req: PublishRequest = validated(PublishRequest, {**params, "platform": platform,
+                                                     "artifact_id": artifact_id})
+    await publishing.prepare(settings, owner, req)
+    if req.platform != "instagram":
+        await publishing.auth_for(settings, owner, req.platform)
+    await limits.charge_publish(settings, owner)
+    return req.model_dump(exclude_none=True)

@@ -12,7 +12,7 @@ import tempfile
 from typing import Any
 
 from agents.importers import importers
-from graphs.registry import graphs
+from graphs.registry import NOT_EXPORTS, graphs
 from storage.errors import NotFound
 from storage.settings import Settings
 
@@ -46,7 +46,7 @@ def listing(settings: Settings, group: str) -> list[dict[str, Any]]:
                 for name, fn in sorted(importers().items())]
     return [{"id": name, "group": "export", "enabled": name not in off,
              "description": spec.description}
-            for name, spec in sorted(graphs().items()) if name != "ingest"]
+            for name, spec in sorted(graphs().items()) if name not in NOT_EXPORTS]
 
 
 def set_enabled(settings: Settings, plugin_id: str, enabled: bool) -> dict[str, Any]:

@@ -344,8 +344,10 @@ async def impact(settings: Settings, artifact_id: str, *,
                 works.append({**_art_info(a), "via": how, "from": via})
         citing = [{"type": e.src_type, "id": e.src_id}
                   for e in await edges.edges_to(s, "artifact", [art.id], "CITES")]
+        published = [dict(e.props or {}) for e in await edges.edges_from(
+            s, "artifact", [art.id], "PUBLISHED_TO")]
     out: dict[str, Any] = {"artifact_id": art.id, "derivative_works": works,
-                           "citing": citing}
+                           "citing": citing, "published": published}
     metrics = (art.meta or {}).get("metrics")
     if isinstance(metrics, dict) and metrics:
         out["metrics"] = metrics

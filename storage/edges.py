@@ -11,7 +11,7 @@ from storage.models import Edge
 from storage.neo4j_mirror import record_add, record_delete_edge, record_delete_nodes
 
 RELS = {"GENERATED_FROM", "DERIVED_FROM", "GENERATED_BY", "NARRATED_BY", "CREATED_BY",
-        "VERSION_OF", "CITES", "HAS_LICENSE"}
+        "VERSION_OF", "CITES", "HAS_LICENSE", "PUBLISHED_TO"}
 
 
 async def add_edge(s: AsyncSession, src: tuple[str, str], rel: str, dst: tuple[str, str],

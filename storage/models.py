@@ -193,3 +193,46 @@ class Job(Base):
     started_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class PlatformToken(Base):
+    """An owner's OAuth tokens for a publishing platform, encrypted (storage.tokens)."""
+
+    __tablename__ = "platform_tokens"
+    owner: Mapped[str] = mapped_column(String(200), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(20), primary_key=True)
+    ciphertext: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Trend(Base):
+    """A trending topic as one feed reported it at one time."""
+
+    __tablename__ = "trends"
+    __table_args__ = (Index("ix_trends_region_time", "region", "fetched_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(30))  # youtube | google_trends
+    region: Mapped[str] = mapped_column(String(10))
+    category: Mapped[str | None] = mapped_column(String(20))
+    topic: Mapped[str] = mapped_column(Text)
+    volume: Mapped[float] = mapped_column(Float, default=0.0)  # views / searches
+    score: Mapped[float] = mapped_column(Float, default=0.0)  # virality, 0..1
+    meta: Mapped[dict[str, Any]] = mapped_column("metadata", default=dict)
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PlatformMetric(Base):
+    """How a published artifact performs on one platform at one time."""
+
+    __tablename__ = "platform_metrics"
+    __table_args__ = (Index("ix_platform_metrics_artifact", "artifact_id", "platform"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    artifact_id: Mapped[str] = mapped_column(String(36))
+    platform: Mapped[str] = mapped_column(String(20))
+    video_id: Mapped[str] = mapped_column(String(200))
+    views: Mapped[int | None] = mapped_column(Integer)
+    likes: Mapped[int | None] = mapped_column(Integer)
+    comments: Mapped[int | None] = mapped_column(Integer)
+    shares: Mapped[int | None] = mapped_column(Integer)
+    watch_minutes: Mapped[float | None] = mapped_column(Float)
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)

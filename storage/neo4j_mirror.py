@@ -30,9 +30,9 @@ OPS_KEY = "provenance_ops"
 BATCH = 500
 LABELS = {"source": "Source", "chunk": "Chunk", "artifact": "Artifact", "segment": "Segment",
           "run": "Run", "model": "Model", "voice": "Voice", "licence": "Licence",
-          "owner": "Owner"}
+          "owner": "Owner", "publication": "Publication"}
 RELS = {"GENERATED_FROM", "DERIVED_FROM", "GENERATED_BY", "NARRATED_BY", "CREATED_BY",
-        "VERSION_OF", "CITES", "HAS_LICENSE"}
+        "VERSION_OF", "CITES", "HAS_LICENSE", "PUBLISHED_TO"}
 Op = tuple[str, dict[str, Any]]
 Statement = tuple[str, dict[str, Any]]
 

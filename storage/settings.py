@@ -40,6 +40,20 @@ def _check_url(value: str | None, schemes: set[str], name: str) -> str | None:
     return value
 
 
+def _check_fernet(key: str) -> None:
+    """A Fernet key is 32 random bytes, url-safe base64 (44 characters)."""
+    import base64
+    import binascii
+
+    try:
+        raw = base64.urlsafe_b64decode(key.encode())
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != 32:
+        raise ValueError("LIBRARIAN_TOKEN_KEY is not a Fernet key (32 url-safe base64 bytes; "
+                         "make one with `librarian publish keygen`)")
+
+
 class Settings(BaseSettings):
     """Every setting of the service; see README for the list."""
 
@@ -111,6 +125,30 @@ class Settings(BaseSettings):
     job_lease_s: float = Field(default=15.0, gt=1)  # worker mode: a dead worker's job restarts
     redis_prefix: str = "librarian"  # Redis key / channel prefix (arq queue, progress events)
 
+    # publishing, trends, analytics (services.publishing / trends / analytics): platform base
+    # URLs are settings so tests point them at local fakes
+    token_key: SecretStr | None = None  # Fernet key: platform OAuth tokens encrypted at rest
+    youtube_client_id: str | None = None  # OAuth 2.0 installed-app client (Google Cloud)
+    youtube_client_secret: SecretStr | None = None
+    youtube_api_key: SecretStr | None = None  # videos.list chart=mostPopular (trends)
+    youtube_api_url: str = "https://www.googleapis.com"  # Data API and its /upload endpoint
+    youtube_analytics_url: str = "https://youtubeanalytics.googleapis.com"
+    google_auth_url: str = "https://accounts.google.com/o/oauth2/v2/auth"
+    google_token_url: str = "https://oauth2.googleapis.com/token"
+    google_trends_url: str = "https://trends.google.com/trending/rss"
+    tiktok_client_key: str | None = None  # TikTok for Developers app (Content Posting API)
+    tiktok_client_secret: SecretStr | None = None
+    tiktok_api_url: str = "https://open.tiktokapis.com"
+    tiktok_auth_url: str = "https://www.tiktok.com/v2/auth/authorize/"
+    publish_quota: int = Field(default=10, ge=0)  # per owner and day (0: switched off)
+    publish_chunk_bytes: int = Field(default=8 * 1024 * 1024, ge=256 * 1024)  # upload chunk
+    publish_poll_s: float = Field(default=5.0, gt=0)  # TikTok status polling interval
+    publish_poll_max_s: float = Field(default=600.0, gt=0)  # give up waiting after this
+    trends_refresh_hours: int = Field(default=6, ge=0, le=24)  # arq cron (0: off)
+    trends_regions: list[str] = Field(default_factory=lambda: ["US"])  # refreshed by the cron
+    trend_support_min: float = Field(default=0.45, ge=0, le=1)  # a supporting hit's similarity
+    analytics_refresh_hours: int = Field(default=1, ge=0, le=24)  # arq cron (0: off)
+
     @field_validator("database_url")
     @classmethod
     def _db(cls, v: str | None) -> str | None:
@@ -127,7 +165,9 @@ class Settings(BaseSettings):
     def _redis(cls, v: str | None) -> str | None:
         return _check_url(v, {"redis", "rediss", "unix"}, "LIBRARIAN_REDIS_URL")
 
-    @field_validator("s3_url", "qdrant_url", "api_url", "llm_base_url")
+    @field_validator("s3_url", "qdrant_url", "api_url", "llm_base_url", "youtube_api_url",
+                     "youtube_analytics_url", "google_auth_url", "google_token_url",
+                     "google_trends_url", "tiktok_api_url", "tiktok_auth_url")
     @classmethod
     def _http(cls, v: str | None, info: object) -> str | None:
         name = "LIBRARIAN_" + str(getattr(info, "field_name", "url")).upper()
@@ -147,6 +187,12 @@ class Settings(BaseSettings):
                 raise ValueError(f"{v!r} is not a rate like '50/second;1200/minute'") from None
         return v
 
+    @field_validator("token_key", "youtube_client_secret", "youtube_api_key",
+                     "tiktok_client_secret", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, v: object) -> object:
+        return None if v == "" else v
+
     @field_validator("neo4j_url")
     @classmethod
     def _neo4j(cls, v: str | None) -> str | None:
@@ -162,11 +208,14 @@ class Settings(BaseSettings):
         if self.llm_base_url and not self.llm_model:
             raise ValueError("LIBRARIAN_LLM_BASE_URL is set but LIBRARIAN_LLM_MODEL is missing")
         for name in ("s3_secret_key", "neo4j_password", "llm_api_key", "elevenlabs_api_key",
-                     "api_key"):
+                     "api_key", "token_key", "youtube_client_secret", "youtube_api_key",
+                     "tiktok_client_secret"):
             secret = getattr(self, name)
             value = secret.get_secret_value().strip().lower() if secret is not None else ""
             if value in PLACEHOLDER_SECRETS:
                 raise ValueError(f"LIBRARIAN_{name.upper()} is a placeholder value; set a real one")
+        if self.token_key is not None:
+            _check_fernet(self.token_key.get_secret_value())
         return self
 
     @property

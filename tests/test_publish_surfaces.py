@@ -1,0 +1,140 @@
+"""`POST /api/publish/{platform}/{artifact_id}` on a running server and `librarian publish` on
+the command line, against the platform fakes: published with the job's result, refusals as
+one-line 4xx/5xx details and CLI errors naming the source, setting or command."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from storage import db
+from storage.settings import load_settings
+from storage.tokens import new_key
+from tests.conftest import REPO, free_port
+from tests.fakes.platforms import Fake, serve, settings_for
+from tests.publishkit import sign_in, video_artifact
+from tests.test_cli import LIBRARIAN
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[Fake]:
+    with serve() as f:
+        yield f
+
+
+def _env(home: Path, fake: Fake, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIBRARIAN_")}
+    env.update({f"LIBRARIAN_{k.upper()}": v for k, v in settings_for(fake).items()})
+    env.update(LIBRARIAN_HOME=str(home), LIBRARIAN_AUTH="none", LIBRARIAN_VOICE_ENGINE="piper",
+               LIBRARIAN_PUBLISH_CHUNK_BYTES=str(256 * 1024), LIBRARIAN_PUBLISH_POLL_S="0.05",
+               **extra)
+    return env
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory: pytest.TempPathFactory, fake: Fake) -> dict[str, Any]:
+    """A library with two videos (one from an NC source) and YouTube signed in."""
+    home = tmp_path_factory.mktemp("pub") / "home"
+    env = _env(home, fake, LIBRARIAN_TOKEN_KEY=new_key(), LIBRARIAN_PUBLISH_QUOTA="3")
+    cfg = load_settings(home=home, _env_file=None, token_key=env["LIBRARIAN_TOKEN_KEY"],
+                        **settings_for(fake))
+
+    async def setup() -> tuple[str, str]:
+        ok, _ = await video_artifact(cfg, ["CC-BY-4.0"], size=600 * 1024)
+        nc, _ = await video_artifact(cfg, ["CC-BY-NC-4.0"], size=10 * 1024, job="job-nc")
+        await sign_in(cfg, "youtube")
+        await db.dispose()
+        return ok, nc
+
+    ok, nc = asyncio.run(setup())
+    return {"env": env, "ok": ok, "nc": nc, "home": home}
+
+
+@pytest.fixture(scope="module")
+def server(library: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    log = open(tmp_path_factory.mktemp("srv") / "server.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from tests import netguard; netguard.install(); "
+         "import uvicorn; uvicorn.run('server.app:create_app', factory=True, "
+         f"host='127.0.0.1', port={port}, log_level='warning')"],
+        cwd=REPO, env=library["env"], stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/api/health", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.2)
+    yield url
+    proc.terminate()
+    proc.wait(10)
+
+
+def _wait(c: httpx.Client, job_id: str) -> dict[str, Any]:
+    for _ in range(600):
+        job: dict[str, Any] = c.get(f"/api/jobs/{job_id}").json()
+        if job["status"] in ("completed", "failed", "cancelled"):
+            return job
+        time.sleep(0.1)
+    raise AssertionError(job)
+
+
+def test_rest_publishes_and_refuses_clearly(server: str, library: dict[str, Any],
+                                            fake: Fake) -> None:
+    with httpx.Client(base_url=server, timeout=30) as c:
+        resp = c.post(f"/api/publish/youtube/{library['ok']}", json={"privacy": "unlisted"})
+        assert resp.status_code == 202, resp.text
+        job = _wait(c, resp.json()["job_id"])
+        assert job["status"] == "completed", job
+        assert job["result"]["url"].startswith("https://youtube.com/shorts/")
+        impact = c.get(f"/api/provenance/artifact/{library['ok']}/impact").json()
+        assert impact["published"][0]["platform"] == "youtube"
+        nc = c.post(f"/api/publish/youtube/{library['nc']}", json={"commercial": True})
+        assert nc.status_code == 403 and "src-job-nc-0" in nc.json()["detail"]
+        tt = c.post(f"/api/publish/tiktok/{library['ok']}")
+        assert tt.status_code == 503
+        assert "librarian publish auth tiktok" in tt.json()["detail"]
+        bad = c.post(f"/api/publish/tiktok/{library['ok']}", json={"privacy": "unlisted"})
+        assert bad.status_code == 422 and "not offered by tiktok" in bad.text
+        assert c.post(f"/api/publish/vimeo/{library['ok']}").status_code == 422
+        gone = c.post("/api/publish/youtube/no-such-artifact")
+        assert gone.status_code == 404
+        codes = [c.post(f"/api/publish/instagram/{library['ok']}").status_code
+                 for _ in range(3)]
+        assert codes == [202, 202, 429]  # LIBRARIAN_PUBLISH_QUOTA=3 a day (one used above)
+
+
+def test_cli_publish_and_its_one_line_refusals(library: dict[str, Any], fake: Fake) -> None:
+    if not LIBRARIAN.exists():
+        pytest.skip(f"{LIBRARIAN} is not installed")
+    env = {**library["env"], "LIBRARIAN_PUBLISH_QUOTA": "50"}
+
+    def run(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(LIBRARIAN), *args], env={**env, **extra},
+                              capture_output=True, text=True, timeout=120, cwd=REPO)
+
+    done = run("publish", library["ok"], "--to", "instagram")
+    assert done.returncode == 0, done.stderr
+    assert "caption:" in done.stdout and "Credit:" in done.stdout
+    nc = run("publish", library["nc"], "--to", "youtube", "--commercial")
+    assert nc.returncode == 1 and "(src-job-nc-0)" in nc.stderr and "CC-BY-NC-4.0" in nc.stderr
+    assert len(nc.stderr.strip().splitlines()) == 1
+    bare = run("publish", library["ok"], "--to", "youtube", LIBRARIAN_YOUTUBE_CLIENT_ID="")
+    assert bare.returncode == 1 and "LIBRARIAN_YOUTUBE_CLIENT_ID" in bare.stderr
+    nokey = run("publish", "auth", "tiktok", LIBRARIAN_TOKEN_KEY="")
+    assert nokey.returncode == 1 and "LIBRARIAN_TOKEN_KEY" in nokey.stderr
+    key = run("publish", "keygen")
+    assert key.returncode == 0 and len(key.stdout.strip()) == 44
+    placeholder = run("publish", "auth", "youtube", LIBRARIAN_TOKEN_KEY="changeme")
+    assert placeholder.returncode == 2 and "placeholder" in placeholder.stderr
