@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_provenance,
         routes_publish,
         routes_studio,
+        routes_trends,
         routes_web,
     )
 
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_plugins.router)
     app.include_router(routes_chat.router)
     app.include_router(routes_publish.router)
+    app.include_router(routes_trends.router)
     app.include_router(health.router)
     app.include_router(routes_keys.router)
     app.include_router(routes_studio.router)

@@ -176,13 +176,21 @@ def make_video(
     backend: Annotated[str | None, opt(V, "backend")] = None,
     commercial: Annotated[bool | None, opt(V, "commercial", "--commercial/--any-licence")
                           ] = None,
+    trend: Annotated[int | None, typer.Option(
+        help="A trend id (`librarian trends`): a short on its topic from the library's "
+             "supporting sources (refused when there are none).")] = None,
     out_file: OutFile = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Make a narrated video: figures from the papers, quote cards, captions, provenance."""
     given = {k: v for k, v in locals().items() if k not in {
-        "sources_", "request", "out_file", "as_json", "voice"}}
+        "sources_", "request", "out_file", "as_json", "voice", "trend"}}
     given["sources"] = sources_
+    if trend is not None:
+        found = call(lambda lib: lib.trend_sources(trend))
+        given["sources"] = sources_ or found["sources"]
+        given["topic"] = topic or found["topic"]
+        given["style"] = style or "short"
     given["voices"] = [voice] if voice else None
     logo_file = Path(logo).expanduser() if logo and Path(logo).expanduser().is_file() else None
     if logo_file is not None:

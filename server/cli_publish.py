@@ -1,6 +1,6 @@
 """`librarian publish ARTIFACT_ID --to youtube|tiktok|instagram`, and its actions:
 `publish auth PLATFORM` (the OAuth sign-in), `publish keygen` (a LIBRARIAN_TOKEN_KEY),
-`publish smoke PLATFORM` (an opt-in check of real credentials)."""
+`publish smoke PLATFORM` (an opt-in check of real credentials); `librarian trends`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,18 @@ from typing import Annotated, Any
 
 import typer
 
-from server.cli_common import JsonOpt, call, console, emit, fail, follow, out, settings
+from server.cli_common import (
+    JsonOpt,
+    call,
+    console,
+    emit,
+    emit_rows,
+    fail,
+    follow,
+    out,
+    settings,
+    table,
+)
 
 app = typer.Typer(rich_markup_mode=None)
 ACTIONS = ("auth", "keygen", "smoke")
@@ -124,3 +135,36 @@ def publish_cmd(
                       markup=False)
     else:
         out.print(f"job {job['job_id']}: {job['status']}", markup=False)
+
+
+@app.command("trends")
+def trends_cmd(
+    region: Annotated[str | None, typer.Option(help="ISO region code [default: US].")] = None,
+    topic: Annotated[str | None, typer.Option("--topic", help="Only trends about this niche.")
+                     ] = None,
+    category: Annotated[str | None, typer.Option(help="YouTube category id of the chart.")
+                        ] = None,
+    limit: Annotated[int | None, typer.Option(help="How many [default: 20].")] = None,
+    refresh: Annotated[bool, typer.Option("--refresh", help="Fetch the feeds now.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Trending topics (Google Trends, YouTube's chart) ranked by virality and by what your
+    library supports; `librarian make video --trend ID` makes a short from a supported one."""
+    from agents.publish_requests import TrendsRequest, validated
+    from storage.errors import BadInput
+
+    try:
+        req = validated(TrendsRequest, {"region": region, "topic": topic, "category": category,
+                                        "limit": limit, "refresh": refresh or None})
+    except BadInput as exc:
+        fail(str(exc), 2)
+    res = call(lambda c: c.trends(req))
+    if as_json:
+        emit_rows(res["trends"])
+        return
+    table(["id", "topic", "feed", "volume", "virality", "support", "score", "sources"],
+          [[t["trend_id"], t["topic"][:50], t["source"], f"{t['volume']:,.0f}",
+            f"{t['virality']:.2f}", f"{t['support']:.2f}" if t["supported"] else "unsupported",
+            f"{t['score']:.2f}", len(t["sources"])] for t in res["trends"]])
+    for note in res["notes"]:
+        console.print(f"note: {note}", markup=False)

@@ -20,6 +20,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
+    from agents.publish_requests import TrendsRequest
     from agents.requests import RunFields, SearchRequest
     from storage.settings import Settings
 
@@ -85,6 +86,10 @@ class Client(Protocol):
     async def publish(self, platform: str, artifact_id: str,
                       params: dict[str, Any]) -> dict[str, Any]:
         """Publish a video artifact (`agents.publish_requests.PublishParams`); returns the job."""
+    async def trends(self, req: TrendsRequest) -> dict[str, Any]:
+        """Trending topics ranked by virality and by what the library supports."""
+    async def trend_sources(self, trend_id: int) -> dict[str, Any]:
+        """A supported trend's topic and supporting sources (Forbidden when it has none)."""
     async def plugins(self, group: Literal["import", "export"]) -> list[dict[str, Any]]:
         """Installed importers or exporters and whether each is enabled."""
     async def set_plugin(self, plugin_id: str, enabled: bool) -> dict[str, Any]:

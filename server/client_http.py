@@ -26,6 +26,7 @@ from storage.errors import BadInput, Conflict, Forbidden, NotFound, Retryable, T
 from storage.settings import Settings
 
 if TYPE_CHECKING:
+    from agents.publish_requests import TrendsRequest
     from agents.requests import RunFields, SearchRequest
 
 POLL_S = 0.5
@@ -191,6 +192,13 @@ class HttpClient:
                       params: dict[str, Any]) -> dict[str, Any]:
         return await self.call(  # type: ignore[no-any-return]
             "POST", f"/api/publish/{platform}/{artifact_id}", json=params)
+
+    async def trends(self, req: TrendsRequest) -> dict[str, Any]:
+        return await self.call(  # type: ignore[no-any-return]
+            "GET", "/api/trends", params=req.model_dump(exclude_none=True))
+
+    async def trend_sources(self, trend_id: int) -> dict[str, Any]:
+        return await self.call("GET", f"/api/trends/{trend_id}/sources")  # type: ignore[no-any-return]
 
     async def plugins(self, group: Literal["import", "export"]) -> list[dict[str, Any]]:
         return await self.call("GET", f"/api/plugins/{group}")  # type: ignore[no-any-return]

@@ -27,6 +27,7 @@ from server.client import (
 from storage.errors import BadInput, NotFound
 
 if TYPE_CHECKING:
+    from agents.publish_requests import TrendsRequest
     from agents.requests import RunFields, SearchRequest
     from storage.settings import Settings
 
@@ -233,6 +234,16 @@ class LocalClient:
 
         inp = await check_publish(self.settings, self.owner, platform, artifact_id, params)
         return await self._submit("publish", inp, 5)
+
+    async def trends(self, req: TrendsRequest) -> dict[str, Any]:
+        from services import trends
+
+        return await trends.ranked(self.settings, self.owner, req)
+
+    async def trend_sources(self, trend_id: int) -> dict[str, Any]:
+        from services import trends
+
+        return await trends.video_input(self.settings, self.owner, trend_id)
 
     async def plugins(self, group: Literal["import", "export"]) -> list[dict[str, Any]]:
         from server import plugins

@@ -16,8 +16,9 @@ import os
 import signal
 from typing import Any
 
-from arq import func
+from arq import cron, func
 from arq.connections import RedisSettings
+from arq.cron import CronJob
 from arq.worker import Worker
 
 from server import events, executor, runner
@@ -44,6 +45,34 @@ async def run(ctx: dict[str, Any], job_id: str) -> str:
     return str(job.status)
 
 
+async def refresh_trends(ctx: dict[str, Any]) -> int:
+    """The cron's trend refresh: every region of LIBRARIAN_TRENDS_REGIONS."""
+    from services import trends
+
+    settings: Settings = ctx["settings"]
+    fetched = 0
+    for region in settings.trends_regions:
+        try:
+            fetched += (await trends.refresh(settings, region))["fetched"]
+        except Exception as exc:  # noqa: BLE001 - one feed down must not stop the others
+            log.warning("trends %s: %s: %s", region, type(exc).__name__, exc)
+    return fetched
+
+
+def every(hours: int) -> set[int]:
+    """The hours of the day a job runs at when it runs every `hours` hours."""
+    return set(range(0, 24, hours))
+
+
+def cron_jobs(settings: Settings) -> list[CronJob]:
+    """The scheduled refreshes (LIBRARIAN_TRENDS_REFRESH_HOURS, 0 switches one off)."""
+    jobs = []
+    if settings.trends_refresh_hours:
+        jobs.append(cron(refresh_trends, name="refresh_trends",
+                         hour=every(settings.trends_refresh_hours), minute=0, unique=True))
+    return jobs
+
+
 async def startup(ctx: dict[str, Any]) -> None:
     settings: Settings = ctx.setdefault("settings", get_settings())
     await db.migrate(settings)
@@ -66,6 +95,7 @@ def worker_options(settings: Settings, *, burst: bool = False) -> dict[str, Any]
         raise SystemExit("librarian worker needs LIBRARIAN_REDIS_URL")
     return {
         "functions": [func(run, name=ARQ_FUNCTION, max_tries=1)],
+        "cron_jobs": cron_jobs(settings),
         "redis_settings": RedisSettings.from_dsn(settings.redis_url),
         "queue_name": queue_name(settings),
         "max_jobs": settings.job_concurrency,

@@ -27,7 +27,10 @@ from tests.test_cli import LIBRARIAN
 
 @pytest.fixture(scope="module")
 def fake() -> Iterator[Fake]:
+    from tests.test_trends import rss
+
     with serve() as f:
+        f.trends_rss = rss([("coral reef bleaching", "50K+"), ("nba finals game 7", "2M+")])
         yield f
 
 
@@ -110,6 +113,14 @@ def test_rest_publishes_and_refuses_clearly(server: str, library: dict[str, Any]
         assert c.post(f"/api/publish/vimeo/{library['ok']}").status_code == 422
         gone = c.post("/api/publish/youtube/no-such-artifact")
         assert gone.status_code == 404
+        got = c.get("/api/trends", params={"region": "US", "limit": 5})
+        assert got.status_code == 200, got.text
+        trends = got.json()["trends"]
+        assert {t["topic"] for t in trends} == {"coral reef bleaching", "nba finals game 7"}
+        assert not any(t["supported"] for t in trends)  # nothing indexed in this library
+        refused = c.get(f"/api/trends/{trends[0]['trend_id']}/sources")
+        assert refused.status_code == 403 and "no supporting source" in refused.text
+        assert c.get("/api/trends", params={"region": "usa"}).status_code == 422
         codes = [c.post(f"/api/publish/instagram/{library['ok']}").status_code
                  for _ in range(3)]
         assert codes == [202, 202, 429]  # LIBRARIAN_PUBLISH_QUOTA=3 a day (one used above)
