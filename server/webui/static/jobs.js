@@ -26,7 +26,7 @@ function row(job, after) {
     h('td', {}, h('a', {href: `/jobs/${job.job_id}`}, job.job_id.slice(0, 8))), h('td', {}, job.graph),
     h('td', {}, h('span', {class: `status s-${job.status}`}, job.status)), h('td', {class: 'stage'}, job.stage || ''),
     h('td', {}, bar, h('span', {class: 'sr-only'}, percent(job.progress))), h('td', {}, job.attempts),
-    h('td', {}, when(job.created_at)), h('td', {class: 'actions'}, buttons(job, after)));
+    h('td', {}, when(job.created_at)), h('td', {}, h('div', {class: 'actions'}, buttons(job, after))));
 }
 
 export async function jobsPage(main) {

@@ -26,7 +26,8 @@ function citedPanel(panel, seg, sources) {
       h('h3', {}, h('a', {href: `/sources/${c.source_id}?chunk=${encodeURIComponent(c.chunk_id)}`}, src.title || c.source_id)),
       h('p', {class: 'muted'}, where, ' · licence ', h('strong', {class: 'licence'}, src.licence || 'unknown'),
         typeof c.support === 'number' ? ` · support ${c.support.toFixed(2)}` : ''),
-      h('blockquote', {class: 'para'}, marked(c.text, c.quote)));
+      h('blockquote', {class: 'para'}, marked(c.text, c.quote)),
+      c.quote ? null : h('p', {class: 'muted'}, 'The line leads into this paragraph; it quotes no span of it.'));
   });
   fill(panel, h('h2', {id: 'cited-title', tabindex: -1}, `Line ${seg.seq + 1}${seg.speaker ? ` · ${seg.speaker}` : ''}`),
     h('p', {class: 'said'}, seg.text),
@@ -35,19 +36,22 @@ function citedPanel(panel, seg, sources) {
 
 function transcript(segs, attribution, onPick) {
   const cite = Object.fromEntries(attribution.segments.map((s) => [s.segment_id, s.citation]));
-  return h('ol', {class: 'transcript', 'aria-label': 'Transcript'}, segs.map((seg) => h('li', {'data-start': seg.start_s ?? '', 'data-end': seg.end_s ?? '', 'data-seq': seg.seq},
+  return h('ol', {class: 'transcript', 'aria-label': 'Transcript'}, segs.map((seg) => h('li', {'data-start': seg.start_s ?? '', 'data-end': seg.end_s ?? '', 'data-seq': seg.seq, 'data-kind': seg.kind},
     h('button', {type: 'button', class: 'line', onclick: () => onPick(seg)},
       h('span', {class: 'time'}, clock(seg.start_s)), seg.speaker ? h('span', {class: 'speaker'}, seg.speaker) : null,
       h('span', {class: 'text'}, seg.text),
       cite[seg.segment_id] ? h('span', {class: 'cite'}, cite[seg.segment_id]) : null))));
 }
 
-/** Keep the line whose [start, end) holds the media's current time highlighted. */
+/** Keep the line being spoken highlighted (the one whose [start, end) holds the time; between
+ * two lines, the one just said). */
 function followTime(media, list) {
   let current = null;
   const update = () => {
-    const t = media.currentTime;
-    const li = [...list.children].find((x) => x.dataset.start !== '' && t >= Number(x.dataset.start) && t < Number(x.dataset.end));
+    const t = media.currentTime + 0.3; // MP3 seeking lands a little early; pauses keep the line
+    const started = [...list.children].filter((x) => x.dataset.start !== '' && Number(x.dataset.start) <= t);
+    const last = started[started.length - 1];
+    const li = last && t < Number(last.dataset.end) + 1.5 ? last : null;
     if (li === current) return;
     current?.classList.remove('now');
     current?.removeAttribute('aria-current');
@@ -75,14 +79,15 @@ export async function playerPage(main, id) {
     api(`/api/provenance/artifact/${id}/genealogy`), api(`/api/provenance/artifact/${id}/licenses`),
     api(`/api/provenance/artifact/${id}/attribution`)]);
   const files = art.files || {};
-  const media = files.video ? h('video', {src: files.video, controls: true, preload: 'metadata', class: 'media'},
-    files.vtt ? h('track', {kind: 'captions', src: files.vtt, srclang: 'en', label: 'Captions'}) : null)
+  const media = files.video ? h('video', {src: files.video, controls: true, preload: 'metadata', class: 'media',
+    poster: files.thumbnail, playsinline: true},
+  files.captions_vtt ? h('track', {kind: 'captions', src: files.captions_vtt, srclang: 'en', label: 'Captions'}) : null)
     : files.audio ? h('audio', {src: files.audio, controls: true, preload: 'metadata', class: 'media'}) : null;
   const panel = h('section', {class: 'card cited-panel', 'aria-labelledby': 'cited-title', 'aria-live': 'polite'},
     h('h2', {id: 'cited-title'}, 'Sources of a line'), h('p', {class: 'muted'}, 'Choose a line to see the paragraph it comes from.'));
   const pick = (seg) => {
     citedPanel(panel, seg, gen.sources);
-    if (media && seg.start_s !== null && seg.start_s !== undefined && Math.abs(media.currentTime - seg.start_s) > 0.5) media.currentTime = seg.start_s;
+    if (media && seg.start_s !== null && seg.start_s !== undefined && Math.abs(media.currentTime - seg.start_s) > 0.5) media.currentTime = seg.start_s + 0.05;
     panel.querySelector('h2').focus({preventScroll: true});
   };
   const list = transcript(gen.segments, attribution, pick);
