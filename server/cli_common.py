@@ -46,7 +46,7 @@ def fail(message: str, code: int = 1) -> NoReturn:
 
 def call(fn: Callable[[Client], Awaitable[T]]) -> T:
     """Run `fn` with the client (in-process, or the REST server when LIBRARIAN_API_URL is
-    set); library errors become one red line and exit code 1."""
+    set); library errors become one red line and exit code 1, Ctrl-C exit code 130."""
     from server.client import connect
     from storage.errors import LibrarianError
 
@@ -60,6 +60,8 @@ def call(fn: Callable[[Client], Awaitable[T]]) -> T:
         return asyncio.run(go())
     except LibrarianError as exc:
         fail(str(exc))
+    except KeyboardInterrupt:  # the running job was cancelled on the way out
+        fail("interrupted", 130)
 
 
 def _default(value: Any) -> Any:

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -37,6 +38,7 @@ CRASH_LIMIT = 5  # a job whose runner died this many times is failed instead of 
 _wake: asyncio.Event | None = None
 _loop_task: asyncio.Task[None] | None = None
 _running: dict[str, asyncio.Task[None]] = {}
+_mine: set[str] = set()  # jobs this process runs (in-process slots or an arq worker's)
 
 
 def queue_name(settings: Settings) -> str:
@@ -116,11 +118,12 @@ async def sweep(settings: Settings) -> int:
     """Repair after crashes and outages; returns how many jobs it touched.
 
     A running job whose heartbeat stopped (its runner was killed) is queued again to resume
-    from its checkpoint, or failed after CRASH_LIMIT runs; in arq mode a waiting job that is
+    from its checkpoint, or failed after CRASH_LIMIT runs (jobs this process runs are alive
+    however late their heartbeat, e.g. a busy event loop); in arq mode a waiting job that is
     not in arq's queue (Redis was down at submit, or restarted empty) is enqueued again."""
     touched = 0
     async with db.session(settings) as s:
-        stale = await jobs_db.stale_running(s, settings.job_lease_s)
+        stale = await jobs_db.stale_running(s, settings.job_lease_s, mine=_mine)
         for job in stale:
             if job.attempts >= CRASH_LIMIT:
                 await jobs_db.update_job(s, job.id, status=JobStatus.FAILED,
@@ -163,10 +166,21 @@ async def _next_queued(settings: Settings) -> str | None:
         return (await s.execute(q)).scalar()
 
 
+@contextlib.contextmanager
+def running_here(job_id: str) -> Iterator[None]:
+    """Mark the job as run by this process while the block runs (the sweeper leaves it)."""
+    _mine.add(job_id)
+    try:
+        yield
+    finally:
+        _mine.discard(job_id)
+
+
 async def _run_local(settings: Settings, job_id: str) -> None:
     try:
-        await runner.run_job(settings, job_id, lambda e: events.publish(settings, e),
-                             on_interrupt="requeue")
+        with running_here(job_id):
+            await runner.run_job(settings, job_id, lambda e: events.publish(settings, e),
+                                 on_interrupt="requeue")
     except Exception as exc:  # the database went away mid-run: the sweeper resumes it
         log.warning("job %s: runner error %s: %s", job_id, type(exc).__name__, exc)
     finally:

@@ -96,8 +96,7 @@ async def run_job(settings: Settings, job_id: str, listener: Listener | None = N
     A job another runner holds is left alone. If this run is interrupted from outside (Ctrl-C,
     server shutdown), the job is cancelled (`on_interrupt="cancel"`, the CLI) or put back in the
     queue to resume from its checkpoint (`"requeue"`, the server)."""
-    async with db.session(settings) as s:
-        job = await jobs_db.claim(s, job_id, settings.job_lease_s)
+    job = await db.write(settings, lambda s: jobs_db.claim(s, job_id, settings.job_lease_s))
     if job is None:
         return await _load(settings, job_id)
     if job.cancel_requested:
@@ -108,7 +107,7 @@ async def run_job(settings: Settings, job_id: str, listener: Listener | None = N
     token = cancel.Token()
     with cancel.scope(token):
         drive = asyncio.create_task(_drive(settings, job, listener, token), name=job_id)
-    beat = asyncio.create_task(_heartbeat(settings, job_id, token, drive))
+    beat = asyncio.create_task(_heartbeat(settings, job, token, drive))
     retriable = False
     try:
         status, error, result = await _outcome(drive, token)
@@ -153,18 +152,24 @@ async def _outcome(drive: asyncio.Task[dict[str, Any]], token: cancel.Token
         raise _Retriable(msg) from exc
 
 
-async def _heartbeat(settings: Settings, job_id: str, token: cancel.Token,
+async def _heartbeat(settings: Settings, job: Job, token: cancel.Token,
                      drive: asyncio.Task[Any]) -> None:
-    """Renew the lease; on a cancel request set the token, then cancel the run after a grace."""
+    """Renew the lease; on a cancel request set the token, then cancel the run after a grace.
+    A run whose job was taken over (its heartbeat stopped for a whole lease) stops at once:
+    its final write is refused, so the job never runs twice at the same time."""
     interval = max(0.3, min(1.0, settings.job_lease_s / 3))
     while not drive.done():
         try:
-            async with db.session(settings) as s:
-                wanted = await jobs_db.heartbeat(s, job_id)
+            lease = await db.write(settings, lambda s: jobs_db.heartbeat(s, job.id, job.attempts))
         except Exception as exc:  # the database is away for a moment: the run goes on
-            log.warning("job %s: heartbeat failed: %s", job_id, exc)
-            wanted = False
-        if wanted and not token.cancelled:
+            log.warning("job %s: heartbeat failed: %s", job.id, exc)
+            lease = "held"
+        if lease == "lost":
+            log.warning("job %s: taken over by another runner; this run stops", job.id)
+            token.cancel("taken over by another runner")
+            drive.cancel()
+            return
+        if lease == "cancel" and not token.cancelled:
             token.cancel()
             with contextlib.suppress(TimeoutError, asyncio.CancelledError, Exception):
                 await asyncio.wait_for(asyncio.shield(drive), CANCEL_GRACE_S)
@@ -176,9 +181,9 @@ async def _heartbeat(settings: Settings, job_id: str, token: cancel.Token,
 async def _interrupted(settings: Settings, job: Job, listener: Listener | None,
                        on_interrupt: str) -> None:
     if on_interrupt == "requeue":
-        async with db.session(settings) as s:
-            await jobs_db.update_job(s, job.id, status=JobStatus.QUEUED,
-                                     message="interrupted; resumes from its last checkpoint")
+        await db.write(settings, lambda s: jobs_db.update_job(
+            s, job.id, run=job.attempts, status=JobStatus.QUEUED,
+            message="interrupted; resumes from its last checkpoint"))
         return
     await _finish(settings, job, JobStatus.CANCELLED, listener, error="interrupted")
 
@@ -194,8 +199,11 @@ async def _finish(settings: Settings, job: Job, status: JobStatus, listener: Lis
     values: dict[str, Any] = {"status": status, "finished_at": now(), "error": error}
     if status == JobStatus.COMPLETED:
         values.update(progress=1.0, stage=None, message="done", result=result or {})
-    async with db.session(settings) as s:
-        await jobs_db.update_job(s, job.id, **values)
+    if not await db.write(settings, lambda s: jobs_db.update_job(s, job.id, run=job.attempts,
+                                                                 **values)):
+        log.warning("job %s: run %s no longer holds the job; its end (%s) is not recorded",
+                    job.id, job.attempts, status)
+        return  # another runner took the job over: its state and files are that run's
     # a failure a retry may get past (not bad input, retries left) keeps what it resumes from
     if not retriable or job.attempts >= settings.manual_retry_limit:
         await abandon(settings, job.id, keep_trace=status == JobStatus.COMPLETED)
@@ -272,8 +280,8 @@ class _Progress:
     async def _write(self, frac: float, message: str) -> None:
         idx = self.stages.index(self.current) if self.current in self.stages else 0
         progress = round((idx + max(0.0, min(1.0, frac))) / max(1, len(self.stages)), 4)
-        async with db.session(self.settings) as s:
-            await jobs_db.set_progress(s, self.job_id, self.current, progress, message)
+        await db.write(self.settings, lambda s: jobs_db.set_progress(
+            s, self.job_id, self.current, progress, message))
         await _emit(self.listener, {"job_id": self.job_id, "type": "progress",
                                     "stage": self.current, "progress": progress,
                                     "message": message})

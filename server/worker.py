@@ -37,8 +37,9 @@ async def run(ctx: dict[str, Any], job_id: str) -> str:
     """Run or resume one job to its end; returns its final status."""
     settings: Settings = ctx["settings"]
     try:
-        job = await runner.run_job(settings, job_id, lambda e: events.publish(settings, e),
-                                   on_interrupt="requeue")
+        with executor.running_here(job_id):
+            job = await runner.run_job(settings, job_id, lambda e: events.publish(settings, e),
+                                       on_interrupt="requeue")
     except Exception as exc:  # e.g. the database went away: the heartbeat stops, a sweep resumes
         log.warning("job %s: %s: %s", job_id, type(exc).__name__, exc)
         return "interrupted"

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -59,18 +61,51 @@ def engine(settings: Settings) -> AsyncEngine:
 
 @asynccontextmanager
 async def session(settings: Settings) -> AsyncIterator[AsyncSession]:
-    """A session that commits on success and rolls back on error."""
+    """A session that commits on success and rolls back on error. The rollback and the close
+    are shielded: a task cancelled (Ctrl-C, a cancelled job, a dropped request) while its
+    session ends still returns a clean connection to the pool."""
     await migrate(settings)
     maker = async_sessionmaker(engine(settings), expire_on_commit=False)
-    async with maker() as s:
-        try:
-            yield s
-            await s.commit()
-        except BaseException:
-            await s.rollback()
-            raise
+    s = maker()
+    try:
+        yield s
+        await s.commit()
+    except BaseException:
+        await asyncio.shield(s.rollback())
+        raise
+    finally:
+        await asyncio.shield(s.close())
     for hook in _after_commit:  # e.g. committed edges -> the Neo4j mirror
         await hook(settings, s)
+
+
+LOCKED_TRIES = 6  # SQLite writes that found the database locked: tried again with backoff
+T = TypeVar("T")
+log = logging.getLogger("librarian.db")
+
+
+def is_locked(exc: BaseException) -> bool:
+    """SQLite's 'database is locked': another writer held the file past busy_timeout."""
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc)
+
+
+async def write(settings: Settings, fn: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run `fn` in a short transaction of its own and commit. On SQLite, a write that found
+    the database locked (a long writer under heavy load) is tried again, up to LOCKED_TRIES
+    times with backoff, so a job's status or heartbeat is not lost to a busy moment; `fn` must
+    be safe to run again (it is: nothing of a failed try was committed)."""
+    delay = 0.25
+    for attempt in range(1, LOCKED_TRIES + 1):
+        try:
+            async with session(settings) as s:
+                return await fn(s)
+        except OperationalError as exc:
+            if not is_locked(exc) or attempt == LOCKED_TRIES:
+                raise
+            log.warning("database locked (try %s of %s); trying again", attempt, LOCKED_TRIES)
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 4.0)
+    raise AssertionError("unreachable")
 
 
 AfterCommit = Callable[[Settings, AsyncSession], Awaitable[None]]

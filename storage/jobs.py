@@ -6,9 +6,10 @@ node-by-node trace; everything a job list shows is read from this row, written b
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -65,9 +66,16 @@ async def list_jobs(s: AsyncSession, owner: str | None = None, *,
     return list((await s.execute(q.limit(limit).offset(offset))).scalars())
 
 
-async def update_job(s: AsyncSession, job_id: str, **values: Any) -> None:
+async def update_job(s: AsyncSession, job_id: str, *, run: int | None = None,
+                     **values: Any) -> bool:
+    """Set the values; with `run` (the attempt a runner claimed), only while that run still
+    holds the job (running, not taken over). Returns whether the row was written."""
     values["updated_at"] = now()
-    await s.execute(update(Job).where(Job.id == job_id).values(**values))
+    q = update(Job).where(Job.id == job_id)
+    if run is not None:
+        q = q.where(Job.status == JobStatus.RUNNING, Job.attempts == run)
+    res = await s.execute(q.values(**values))
+    return bool(getattr(res, "rowcount", 0) == 1)
 
 
 async def claim(s: AsyncSession, job_id: str, lease_s: float) -> Job | None:
@@ -89,12 +97,16 @@ async def claim(s: AsyncSession, job_id: str, lease_s: float) -> Job | None:
     return job
 
 
-async def heartbeat(s: AsyncSession, job_id: str) -> bool:
-    """Renew the running job's lease; returns whether a cancel was requested."""
-    await s.execute(update(Job).where(Job.id == job_id, Job.status == JobStatus.RUNNING)
-                    .values(updated_at=now()))
+Lease = Literal["held", "cancel", "lost"]
+
+
+async def heartbeat(s: AsyncSession, job_id: str, run: int) -> Lease:
+    """Renew the lease of run `run`: "held", "cancel" (a cancel was requested), or "lost" (the
+    job was taken over after this run's heartbeat stopped for a lease: the run must stop)."""
+    if not await update_job(s, job_id, run=run):
+        return "lost"
     row = (await s.execute(select(Job.cancel_requested).where(Job.id == job_id))).first()
-    return bool(row and row[0])
+    return "cancel" if row and row[0] else "held"
 
 
 async def set_progress(s: AsyncSession, job_id: str, stage: str | None, progress: float,
@@ -104,10 +116,14 @@ async def set_progress(s: AsyncSession, job_id: str, stage: str | None, progress
                      progress=case((Job.progress > progress, Job.progress), else_=progress))
 
 
-async def stale_running(s: AsyncSession, lease_s: float) -> list[Job]:
-    """Jobs marked running whose runner stopped renewing the lease (killed, crashed)."""
+async def stale_running(s: AsyncSession, lease_s: float,
+                        mine: Collection[str] = ()) -> list[Job]:
+    """Jobs marked running whose runner stopped renewing the lease (killed, crashed); `mine`
+    (jobs this process runs, alive whatever their heartbeat says) are left out."""
     stale = now() - timedelta(seconds=lease_s)
     q = select(Job).where(Job.status == JobStatus.RUNNING, Job.updated_at < stale)
+    if mine:
+        q = q.where(Job.id.notin_(list(mine)))
     return list((await s.execute(q.order_by(Job.created_at))).scalars())
 
 

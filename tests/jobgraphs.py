@@ -2,8 +2,8 @@
 
 start -> work -> ingest -> slow -> finish. Every node run is appended to `<marker>/runs.log`
 (so tests see which nodes ran again after a retry or a crash); `work` can fail transiently or
-permanently on request; `ingest` imports a real file through the ingest graph; `finish` writes
-one artifact whose id comes from the job id.
+permanently on request; `slow` can be held until a file is removed; `ingest` imports a real
+file through the ingest graph; `finish` writes one artifact whose id comes from the job id.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ class StepsState(TypedDict, total=False):
     sources: list[str]
     delay: float
     slow_s: float
+    hold_while: str  # `slow` waits while this file exists (the test decides when it ends)
     fail_transient: int  # `work` fails this many times with a Retryable error
     fail_while: str  # `work` fails permanently while this file exists
     import_path: str | None
@@ -87,6 +88,9 @@ async def slow(state: StepsState, config: RunnableConfig) -> StepsState:
     for i in range(steps):
         await asyncio.sleep(total / steps)
         report((i + 1) / steps, f"slow step {i + 1}/{steps}")
+    hold = state.get("hold_while")
+    while hold and Path(hold).exists():  # noqa: ASYNC110 - the test process removes the file
+        await asyncio.sleep(0.05)
     return {}
 
 
