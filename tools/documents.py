@@ -124,7 +124,26 @@ def extract_docx(data: bytes, filename: str | None = None) -> Document:
     except Exception as exc:  # python-docx raises assorted errors on damaged packages
         reason = "not a zip package" if isinstance(exc, zipfile.BadZipFile) else str(exc)
         raise BadInput(f"not a readable .docx file ({reason})") from None
+    out, figures, heading_title = _docx_blocks(items)
+    if not out.blocks:
+        raise BadInput("the document contains no text")
 
+    props = d.core_properties
+    title = (props.title or "").strip() or heading_title or _stem(filename) or "Untitled"
+    authors = [a.strip() for a in re.split(r"\s*;\s*", props.author or "") if a.strip()]
+    metadata: dict[str, Any] = {k: v for k, v in (("subject", props.subject),
+                                                  ("keywords", props.keywords),
+                                                  ("last_modified_by", props.last_modified_by))
+                                if v}
+    if props.created:
+        metadata["created"] = props.created.isoformat()
+    return Document(kind="document", title=title, blocks=out.blocks, authors=authors,
+                    figures=figures, metadata=metadata)
+
+
+def _docx_blocks(items: list[Paragraph | Table]) -> tuple[_Blocks, list[Figure], str | None]:
+    """The blocks and captioned figures of the body, and the title its headings suggest (the
+    first Title-styled paragraph, else the first Heading 1)."""
     out = _Blocks()
     figures: list[Figure] = []
     title_style: str | None = None
@@ -135,40 +154,32 @@ def extract_docx(data: bytes, filename: str | None = None) -> Document:
             continue
         style = _style_name(item)
         text = " ".join(item.text.split())
-        heading = _HEADING_STYLE.match(style)
+        kind, level = _paragraph_kind(item, style)
+        out.add(text, kind, level)
         if style.lower() == "title":
             title_style = title_style or text or None
-            out.add(text, "heading", 1)
-        elif heading:
-            out.add(text, "heading", int(heading.group(1)))
-            if heading.group(1) == "1":
-                first_h1 = first_h1 or text or None
-        elif style.lower() == "caption":
-            out.add(text, "caption")
-            label = _FIGURE_LABEL.match(text)
-            if label:
-                kind = "table" if label.group(1).lower().startswith("tab") else "figure"
-                figures.append(Figure(kind=kind, label=label.group(1), caption=text))
-        elif _is_list(item, style):
-            out.add(text, "list")
-        elif style.lower() in ("quote", "intense quote"):
-            out.add(text, "quote")
-        else:
-            out.add(text, "paragraph")
-    if not out.blocks:
-        raise BadInput("the document contains no text")
+        elif kind == "heading" and level == 1:
+            first_h1 = first_h1 or text or None
+        elif kind == "caption" and (label := _FIGURE_LABEL.match(text)):
+            fig_kind = "table" if label.group(1).lower().startswith("tab") else "figure"
+            figures.append(Figure(kind=fig_kind, label=label.group(1), caption=text))
+    return out, figures, title_style or first_h1
 
-    props = d.core_properties
-    title = (props.title or "").strip() or title_style or first_h1 or _stem(filename) or "Untitled"
-    authors = [a.strip() for a in re.split(r"\s*;\s*", props.author or "") if a.strip()]
-    metadata: dict[str, Any] = {k: v for k, v in (("subject", props.subject),
-                                                  ("keywords", props.keywords),
-                                                  ("last_modified_by", props.last_modified_by))
-                                if v}
-    if props.created:
-        metadata["created"] = props.created.isoformat()
-    return Document(kind="document", title=title, blocks=out.blocks, authors=authors,
-                    figures=figures, metadata=metadata)
+
+def _paragraph_kind(item: Paragraph, style: str) -> tuple[str, int | None]:
+    """A paragraph's block kind (and heading level) from its style and list numbering."""
+    heading = _HEADING_STYLE.match(style)
+    if style.lower() == "title":
+        return "heading", 1
+    if heading:
+        return "heading", int(heading.group(1))
+    if style.lower() == "caption":
+        return "caption", None
+    if _is_list(item, style):
+        return "list", None
+    if style.lower() in ("quote", "intense quote"):
+        return "quote", None
+    return "paragraph", None
 
 
 # --- markdown --------------------------------------------------------------------------------
@@ -236,44 +247,7 @@ def extract_markdown(text: str | bytes, filename: str | None = None) -> Document
     text = _decode(text)
     meta, body = _front_matter(text)
     md = MarkdownIt("commonmark").enable("table")
-    tokens = md.parse(body)
-    out = _Blocks()
-    kind_stack: list[str] = []
-    i = 0
-    while i < len(tokens):
-        tok = tokens[i]
-        if tok.type in ("bullet_list_open", "ordered_list_open"):
-            kind_stack.append("list")
-        elif tok.type in ("bullet_list_close", "ordered_list_close", "blockquote_close"):
-            if kind_stack:
-                kind_stack.pop()
-        elif tok.type == "blockquote_open":
-            kind_stack.append("quote")
-        elif tok.type == "heading_open":
-            out.add(_inline(tokens[i + 1]), "heading", int(tok.tag[1]))
-            i += 2
-        elif tok.type == "paragraph_open":
-            out.add(_inline(tokens[i + 1]), kind_stack[-1] if kind_stack else "paragraph")
-            i += 2
-        elif tok.type in ("fence", "code_block"):
-            out.add(tok.content, "code")
-        elif tok.type == "table_open":
-            rows: list[str] = []
-            j = i + 1
-            cells: list[str] = []
-            while j < len(tokens) and tokens[j].type != "table_close":
-                if tokens[j].type == "inline":
-                    cells.append(" ".join(_inline(tokens[j]).split()))
-                elif tokens[j].type == "tr_close":
-                    rows.append(" | ".join(cells))
-                    cells = []
-                j += 1
-            out.add("\n".join(rows).strip(), "table")
-            i = j
-        elif tok.type == "html_block":
-            stripped = re.sub(r"<!--.*?-->|<[^>]+>", " ", tok.content, flags=re.S)
-            out.add(stripped, "paragraph")
-        i += 1
+    out = _markdown_blocks(md.parse(body))
     if not out.blocks:
         raise BadInput("the document contains no text")
 
@@ -294,6 +268,52 @@ def extract_markdown(text: str | bytes, filename: str | None = None) -> Document
         metadata={k: v for k, v in meta.items() if isinstance(v, str | int | float | bool)
                   and k not in ("title", "author", "authors", "date", "licence", "license")},
     )
+
+
+def _markdown_blocks(tokens: list[Token]) -> _Blocks:
+    """Blocks from markdown-it's token stream; list and quote nesting give paragraphs' kind."""
+    out = _Blocks()
+    kind_stack: list[str] = []
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok.type in ("bullet_list_open", "ordered_list_open", "blockquote_open"):
+            kind_stack.append("quote" if tok.type == "blockquote_open" else "list")
+        elif tok.type in ("bullet_list_close", "ordered_list_close", "blockquote_close"):
+            if kind_stack:
+                kind_stack.pop()
+        elif tok.type == "heading_open":
+            out.add(_inline(tokens[i + 1]), "heading", int(tok.tag[1]))
+            i += 2
+        elif tok.type == "paragraph_open":
+            out.add(_inline(tokens[i + 1]), kind_stack[-1] if kind_stack else "paragraph")
+            i += 2
+        elif tok.type in ("fence", "code_block"):
+            out.add(tok.content, "code")
+        elif tok.type == "table_open":
+            i = _markdown_table(tokens, i, out)
+        elif tok.type == "html_block":
+            stripped = re.sub(r"<!--.*?-->|<[^>]+>", " ", tok.content, flags=re.S)
+            out.add(stripped, "paragraph")
+        i += 1
+    return out
+
+
+def _markdown_table(tokens: list[Token], start: int, out: _Blocks) -> int:
+    """Add the table opening at `start` as one block (a row per line, cells joined by ' | ');
+    returns the index of its closing token."""
+    rows: list[str] = []
+    cells: list[str] = []
+    j = start + 1
+    while j < len(tokens) and tokens[j].type != "table_close":
+        if tokens[j].type == "inline":
+            cells.append(" ".join(_inline(tokens[j]).split()))
+        elif tokens[j].type == "tr_close":
+            rows.append(" | ".join(cells))
+            cells = []
+        j += 1
+    out.add("\n".join(rows).strip(), "table")
+    return j
 
 
 # --- plain text ------------------------------------------------------------------------------
