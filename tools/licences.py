@@ -181,6 +181,9 @@ def _evidence(text: str, start: int, end: int) -> str:
     return " ".join(text[left:right].split())
 
 
+Match = tuple[int, int, str, int, int]  # (rank, position, licence id, start, end)
+
+
 def detect_licence(text: str) -> tuple[str, str] | None:
     """The licence a text states, as (id, evidence), or None when it states none.
 
@@ -189,39 +192,40 @@ def detect_licence(text: str) -> tuple[str, str] | None:
     """
     if not text:
         return None
-    found: list[tuple[int, int, str, int, int]] = []  # (rank, pos, id, start, end)
-
-    for m in _URL_RE.finditer(text):
-        family = _family(m.group(1)[2:])
-        if family:
-            found.append((0, m.start(), _cc_id(family, m.group(2)), m.start(), m.end()))
-    for m in _ZERO_RE.finditer(text):
-        found.append((0, m.start(), "CC0-1.0", m.start(), m.end()))
-    for rx in (_LONG_RE, _SHORT_RE):
-        for m in rx.finditer(text):
-            if rx is _SHORT_RE:
-                family = _family((m.group(1) or m.group(2))[2:])
-                version = m.group(3)
-            else:
-                family = _family(m.group(1))
-                version = m.group(2)
-            if not family:
-                continue
-            if not version:
-                version = _version_after(text, m.end(), family)
-            lid = _cc_id(family, version)
-            found.append((0 if lid != f"CC-{family}" else 1, m.start(), lid, m.start(), m.end()))
+    found = _cc_matches(text)
     if not found:
-        for rx, lid in ((_PD_RE, "PD"), (_MIT_RE, "MIT"), (_APACHE_RE, "Apache-2.0")):
-            for m in rx.finditer(text):
-                found.append((2, m.start(), lid, m.start(), m.end()))
+        found = [(2, m.start(), lid, m.start(), m.end())
+                 for rx, lid in ((_PD_RE, "PD"), (_MIT_RE, "MIT"), (_APACHE_RE, "Apache-2.0"))
+                 for m in rx.finditer(text)]
     if not found:
-        for m in _ARR_RE.finditer(text):
-            found.append((3, m.start(), "all-rights-reserved", m.start(), m.end()))
+        found = [(3, m.start(), "all-rights-reserved", m.start(), m.end())
+                 for m in _ARR_RE.finditer(text)]
     if not found:
         return None
     _, _, lid, start, end = min(found)
     return lid, _evidence(text, start, end)
+
+
+def _cc_matches(text: str) -> list[Match]:
+    """Creative Commons statements: licence URLs, CC0, long and short names (rank 0 when the
+    version is known, 1 when not)."""
+    found: list[Match] = []
+    for m in _URL_RE.finditer(text):
+        family = _family(m.group(1)[2:])
+        if family:
+            found.append((0, m.start(), _cc_id(family, m.group(2)), m.start(), m.end()))
+    found += [(0, m.start(), "CC0-1.0", m.start(), m.end()) for m in _ZERO_RE.finditer(text)]
+    for rx in (_LONG_RE, _SHORT_RE):
+        for m in rx.finditer(text):
+            if rx is _SHORT_RE:
+                family, version = _family((m.group(1) or m.group(2))[2:]), m.group(3)
+            else:
+                family, version = _family(m.group(1)), m.group(2)
+            if not family:
+                continue
+            lid = _cc_id(family, version or _version_after(text, m.end(), family))
+            found.append((0 if lid != f"CC-{family}" else 1, m.start(), lid, m.start(), m.end()))
+    return found
 
 
 def _version_after(text: str, end: int, family: str) -> str | None:
