@@ -468,14 +468,21 @@ def _chain(exc: BaseException) -> list[BaseException]:
 
 def map_error(exc: BaseException, url: str) -> Exception:
     """A yt-dlp failure as BadInput (permanent, cause named) or Retryable (network)."""
-    from yt_dlp.networking.exceptions import HTTPError, TransportError
-    from yt_dlp.utils import GeoRestrictedError, UnsupportedError
-
     chain = _chain(exc)
     for e in chain:
         if isinstance(e, BadInput | Retryable):
             return e
     msg = re.sub(r"^ERROR:\s*", "", str(exc)).strip()
+    return (_refusal(chain, url, msg) or _network_error(chain, url, msg)
+            or BadInput(f"not a media URL: no video or audio found at {url}"
+                        if "unsupported url" in msg.lower()
+                        else f"cannot import media from {url}: {msg}"))
+
+
+def _refusal(chain: list[BaseException], url: str, msg: str) -> BadInput | None:
+    """The site's own refusals: unsupported, geo-blocked, private or removed media."""
+    from yt_dlp.utils import GeoRestrictedError, UnsupportedError
+
     for e in chain:
         if isinstance(e, UnsupportedError):
             return BadInput(f"not a media URL: no video or audio found at {url}")
@@ -486,6 +493,13 @@ def map_error(exc: BaseException, url: str) -> Exception:
         return BadInput(f"private or restricted media at {url}: {msg}")
     if _REMOVED.search(msg):
         return BadInput(f"removed or unavailable media at {url}: {msg}")
+    return None
+
+
+def _network_error(chain: list[BaseException], url: str, msg: str) -> Exception | None:
+    """HTTP statuses (429 and 5xx retryable, others permanent) and transport failures."""
+    from yt_dlp.networking.exceptions import HTTPError, TransportError
+
     for e in chain:
         if isinstance(e, HTTPError):
             if e.status == 429 or e.status >= 500:
@@ -493,9 +507,7 @@ def map_error(exc: BaseException, url: str) -> Exception:
             return BadInput(f"HTTP {e.status} ({e.reason}) for {url}")
         if isinstance(e, TransportError | TimeoutError | ConnectionError | socket.timeout):
             return Retryable(f"network error fetching {url}: {msg}")
-    if "unsupported url" in msg.lower():
-        return BadInput(f"not a media URL: no video or audio found at {url}")
-    return BadInput(f"cannot import media from {url}: {msg}")
+    return None
 
 
 def extract_info(url: str, settings: Settings, **extra: Any) -> dict[str, Any]:
