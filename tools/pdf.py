@@ -358,88 +358,112 @@ def _assemble(pages: list[PageContent], info: dict[str, str], render: Render | N
     top = min((stream[i].y0 for i in title_ids), default=0.0)
     banner = {i for i, ln in enumerate(stream) if ln.page == 1 and ln.y1 <= top}  # over the title
     heading_groups = _headings(stream, body, caption_ids | title_ids | inside | author_ids | banner)
-    heading_ids = set(heading_groups)
-    levels = _levels(stream, heading_ids)
+    levels = _levels(stream, set(heading_groups))
     continuation = {j for g in heading_groups.values() for j in g[1:]}
     doc = Document(kind="pdf", title=title, pages=len(pages))
     doc.authors = authors
-    front = _FrontMatter(stream, body, pages[0].height, heading_ids, title_ids, doc.authors)
-    path: list[tuple[int, str]] = []
-    para: list[Line] = []
-    in_refs = False
-    ref_level = 0
-    ref_lines: list[Line] = []
-    skip = caption_ids | title_ids | inside | continuation
-    last_heading = -1
-    abstract_seen = False
-    block_lines: dict[int, list[Line]] = {}
-
-    def flush() -> None:
-        if para:
-            text = join_lines([ln.text for ln in para], hyphens)
-            if in_refs:
-                ref_lines.extend(para)
-            elif text:
-                x0, y0 = min(ln.x0 for ln in para), min(ln.y0 for ln in para)
-                x1, y1 = max(ln.x1 for ln in para), max(ln.y1 for ln in para)
-                kind = "front" if front.covers(para, text) else "paragraph"
-                doc.blocks.append(Block(text=text, kind=kind, page=para[0].page,
-                                        bbox=_round_box((x0, y0, x1, y1)),
-                                        heading_path=[h for _, h in path]))
-                block_lines[id(doc.blocks[-1])] = list(para)
-            para.clear()
-
-    fig_by_first = {ids[0]: fig for fig, ids in figures if ids}
-    for i, ln in enumerate(stream):
-        if i in fig_by_first:
-            flush()
-            fig = fig_by_first[i]
-            if not in_refs:
-                doc.blocks.append(Block(text=fig.caption, kind="caption", page=fig.page,
-                                        bbox=_bbox([stream[j] for j in caption_ids_of(figures, i)]),
-                                        heading_path=[h for _, h in path]))
-            continue
-        if i in skip:
-            continue
-        if i in heading_ids:
-            flush()
-            group = [stream[j] for j in heading_groups[i]]
-            text = join_lines([x.text for x in group])
-            level = levels[i]
-            if in_refs and not _REF_HEADING.match(text) and level > ref_level:
-                continue
-            in_refs = bool(_REF_HEADING.match(text))
-            ref_level = level
-            while path and path[-1][0] >= level:
-                path.pop()
-            doc.blocks.append(Block(text=text, kind="heading", page=ln.page, bbox=_bbox([ln]),
-                                    level=level, heading_path=[h for _, h in path]))
-            doc.blocks[-1].bbox = _bbox(group)
-            path.append((level, text))
-            last_heading = i
-            abstract_seen = abstract_seen or bool(ABSTRACT_HEAD.match(letters(text)))
-            continue
-        runin = ABSTRACT_RUNIN.match(ln.text) if ln.page <= 2 and not abstract_seen else None
-        if runin:  # "Abstract: We ..." is a run-in heading
-            flush()
-            doc.blocks.append(Block(text=runin[1], kind="heading", page=ln.page, bbox=_bbox([ln]),
-                                    level=1, heading_path=[]))
-            path[:] = [(1, runin[1])]
-            ln.text = runin[2]
-        elif para and (_breaks(para[-1], ln, stream, i, last_heading)
-                       or front.boundary(para[-1], ln)):
-            flush()
-        abstract_seen = abstract_seen or bool(runin)
-        para.append(ln)
-    flush()
-    if not ref_lines:
-        ref_lines = _unheaded_references(doc, block_lines, hyphens)
+    front = _FrontMatter(stream, body, pages[0].height, set(heading_groups), title_ids,
+                         doc.authors)
+    build = _Blocks(doc, stream, hyphens, front, heading_groups, levels)
+    build.run(figures, skip=caption_ids | title_ids | inside | continuation)
+    ref_lines = build.ref_lines or _unheaded_references(doc, build.block_lines, hyphens)
     doc.references = _split_references(ref_lines, hyphens)
     doc.figures = [fig for fig, _ in figures]
     _metadata(doc, pages, lines, info, body)
     found_as = doc.metadata.get("abstract_found_as")
     doc.kind = "paper" if found_as not in (None, "lead paragraph") or doc.references else "pdf"
     return doc
+
+
+class _Blocks:
+    """The document's blocks from the reading-order line stream: paragraphs (split where the
+    layout breaks), headings with their path, captions; the lines under a references heading
+    are set aside for the reference splitter."""
+
+    def __init__(self, doc: Document, stream: list[Line], hyphens: Hyphens, front: _FrontMatter,
+                 heading_groups: dict[int, list[int]], levels: dict[int, int]) -> None:
+        self.doc, self.stream, self.hyphens, self.front = doc, stream, hyphens, front
+        self.heading_groups, self.levels = heading_groups, levels
+        self.path: list[tuple[int, str]] = []
+        self.para: list[Line] = []
+        self.in_refs = False
+        self.ref_level = 0
+        self.ref_lines: list[Line] = []
+        self.last_heading = -1
+        self.abstract_seen = False
+        self.block_lines: dict[int, list[Line]] = {}
+
+    def run(self, figures: list[tuple[Figure, list[int]]], skip: set[int]) -> None:
+        fig_by_first = {ids[0]: fig for fig, ids in figures if ids}
+        for i, ln in enumerate(self.stream):
+            if i in fig_by_first:
+                self.caption(fig_by_first[i], caption_ids_of(figures, i))
+            elif i in skip:
+                continue
+            elif i in self.heading_groups:
+                self.heading(i, ln)
+            else:
+                self.line(i, ln)
+        self.flush()
+
+    def _path(self) -> list[str]:
+        return [h for _, h in self.path]
+
+    def flush(self) -> None:
+        """End the paragraph being collected (reference lines are kept apart)."""
+        para = self.para
+        if not para:
+            return
+        text = join_lines([ln.text for ln in para], self.hyphens)
+        if self.in_refs:
+            self.ref_lines.extend(para)
+        elif text:
+            x0, y0 = min(ln.x0 for ln in para), min(ln.y0 for ln in para)
+            x1, y1 = max(ln.x1 for ln in para), max(ln.y1 for ln in para)
+            kind = "front" if self.front.covers(para, text) else "paragraph"
+            self.doc.blocks.append(Block(text=text, kind=kind, page=para[0].page,
+                                         bbox=_round_box((x0, y0, x1, y1)),
+                                         heading_path=self._path()))
+            self.block_lines[id(self.doc.blocks[-1])] = list(para)
+        self.para = []
+
+    def caption(self, fig: Figure, ids: list[int]) -> None:
+        self.flush()
+        if not self.in_refs:
+            self.doc.blocks.append(Block(text=fig.caption, kind="caption", page=fig.page,
+                                         bbox=_bbox([self.stream[j] for j in ids]),
+                                         heading_path=self._path()))
+
+    def heading(self, i: int, ln: Line) -> None:
+        self.flush()
+        group = [self.stream[j] for j in self.heading_groups[i]]
+        text = join_lines([x.text for x in group])
+        level = self.levels[i]
+        if self.in_refs and not _REF_HEADING.match(text) and level > self.ref_level:
+            return  # a sub-heading inside the references
+        self.in_refs = bool(_REF_HEADING.match(text))
+        self.ref_level = level
+        while self.path and self.path[-1][0] >= level:
+            self.path.pop()
+        self.doc.blocks.append(Block(text=text, kind="heading", page=ln.page, bbox=_bbox(group),
+                                     level=level, heading_path=self._path()))
+        self.path.append((level, text))
+        self.last_heading = i
+        self.abstract_seen = self.abstract_seen or bool(ABSTRACT_HEAD.match(letters(text)))
+
+    def line(self, i: int, ln: Line) -> None:
+        runin = ABSTRACT_RUNIN.match(ln.text) if ln.page <= 2 and not self.abstract_seen else None
+        if runin:  # "Abstract: We ..." is a run-in heading
+            self.flush()
+            self.doc.blocks.append(Block(text=runin[1], kind="heading", page=ln.page,
+                                         bbox=_bbox([ln]), level=1, heading_path=[]))
+            self.path[:] = [(1, runin[1])]
+            ln.text = runin[2]
+        elif self.para and (_breaks(self.para[-1], ln, self.stream, i, self.last_heading)
+                            or self.front.boundary(self.para[-1], ln)):
+            self.flush()
+        self.abstract_seen = self.abstract_seen or bool(runin)
+        self.para.append(ln)
 
 
 def caption_ids_of(figures: list[tuple[Figure, list[int]]], first: int) -> list[int]:
@@ -567,30 +591,9 @@ def _is_heading_text(text: str) -> bool:
 
 def _headings(stream: list[Line], body: float, skip: set[int]) -> dict[int, list[int]]:
     """Heading start line -> all its lines (headings may wrap)."""
-    found: list[int] = []
     heading_fonts = _heading_fonts(stream)
-    for i, ln in enumerate(stream):
-        if i in skip:
-            continue
-        text = ln.text
-        if ln.page <= 2 and ABSTRACT_HEAD.match(letters(text)):
-            found.append(i)  # "Abstract" alone on its line is a heading in any font
-            continue
-        if not _is_heading_text(text):
-            continue
-        if ln.font in heading_fonts and _font_heading(stream, i):
-            found.append(i)
-            continue
-        numbered = _NUMBERED.match(text) or _ROMAN.match(text)
-        styled = ln.bold or ln.size > body + 0.8
-        caps = text.isupper() and len(text) > 3
-        if numbered and numbered[1][0].isalpha() and not (ln.bold and ln.size >= body - 0.2):
-            numbered = None  # "A sentence" is not an appendix heading unless bold
-        numbered_ok = numbered is not None and numbered[2][:1].isupper()
-        plain_ok = text[:1].isupper() and (caps or ln.size >= body - 0.2)
-        if styled and (numbered_ok or plain_ok) and not text.endswith(".") and \
-                _isolated(stream, i):
-            found.append(i)
+    found = [i for i, ln in enumerate(stream)
+             if i not in skip and _is_heading_line(stream, i, body, heading_fonts)]
     anchors = [i for i in found if stream[i].page == 1 and (
         _NUMBERED.match(stream[i].text) or ABSTRACT_HEAD.match(letters(stream[i].text))
         or re.match(r"(abstract|introduction|summary|background)\b", stream[i].text, re.I))]
@@ -599,18 +602,44 @@ def _headings(stream: list[Line], body: float, skip: set[int]) -> dict[int, list
     out: dict[int, list[int]] = {}
     taken: set[int] = set()
     for i in found:
-        if i in taken:
-            continue
-        group = [i]
-        for j in range(i + 1, min(i + 3, len(stream))):
-            prev, ln = stream[group[-1]], stream[j]
-            if j in skip or not ln.bold or ln.page != prev.page or abs(prev.size - ln.size) > 0.3 \
-                    or not 0 <= ln.y0 - prev.y1 < 0.6 * ln.size or _NUMBERED.match(ln.text):
-                break
-            group.append(j)
-        taken.update(group)
-        out[i] = group
+        if i not in taken:
+            out[i] = _heading_group(stream, i, skip)
+            taken.update(out[i])
     return out
+
+
+def _is_heading_line(stream: list[Line], i: int, body: float, heading_fonts: set[str]) -> bool:
+    """Whether line `i` starts a heading: "Abstract" alone, a short line in a heading font, or
+    a styled (bold or larger) isolated line, numbered or capitalised."""
+    ln = stream[i]
+    text = ln.text
+    if ln.page <= 2 and ABSTRACT_HEAD.match(letters(text)):
+        return True  # "Abstract" alone on its line is a heading in any font
+    if not _is_heading_text(text):
+        return False
+    if ln.font in heading_fonts and _font_heading(stream, i):
+        return True
+    numbered = _NUMBERED.match(text) or _ROMAN.match(text)
+    styled = ln.bold or ln.size > body + 0.8
+    caps = text.isupper() and len(text) > 3
+    if numbered and numbered[1][0].isalpha() and not (ln.bold and ln.size >= body - 0.2):
+        numbered = None  # "A sentence" is not an appendix heading unless bold
+    numbered_ok = numbered is not None and numbered[2][:1].isupper()
+    plain_ok = text[:1].isupper() and (caps or ln.size >= body - 0.2)
+    return bool(styled and (numbered_ok or plain_ok) and not text.endswith(".")
+                and _isolated(stream, i))
+
+
+def _heading_group(stream: list[Line], i: int, skip: set[int]) -> list[int]:
+    """The heading's lines: line `i` and up to two bold lines wrapped right under it."""
+    group = [i]
+    for j in range(i + 1, min(i + 3, len(stream))):
+        prev, ln = stream[group[-1]], stream[j]
+        if j in skip or not ln.bold or ln.page != prev.page or abs(prev.size - ln.size) > 0.3 \
+                or not 0 <= ln.y0 - prev.y1 < 0.6 * ln.size or _NUMBERED.match(ln.text):
+            break
+        group.append(j)
+    return group
 
 
 def _heading_fonts(stream: list[Line]) -> set[str]:
@@ -804,43 +833,54 @@ def _metadata(doc: Document, pages: list[PageContent], lines: list[list[Line]],
     m = _ARXIV.search("\n".join(pages[0].rotated)) or _ARXIV.search(first_text)
     if m:
         doc.arxiv_id = m[1]
-    year = None
+    doc.published = _year(first_text, info)
+    licence = _licence_lines([ln for page in lines for ln in page]) or _licence_footer(pages)
+    if licence:
+        doc.metadata["licence_text"] = licence
+
+
+def _year(first_text: str, info: dict[str, str]) -> str | None:
+    """The publication year printed on the first page, else the PDF's creation year."""
     for pat in (r"published[^\n]{0,30}?\b((?:19|20)\d\d)\b", r"©\s*((?:19|20)\d\d)",
                 r"\bc\s((?:19|20)\d\d)\b", r"\(((?:19|20)\d\d)\)"):
         m = re.search(pat, first_text, re.I)
         if m:
-            year = m[1]
-            break
-    if not year:
-        m = _YEAR.search(info.get("CreationDate", "")[2:6])
-        year = m[1] if m else None
-    doc.published = year
-    flat_lines = [ln for page in lines for ln in page]
+            return m[1]
+    m = _YEAR.search(info.get("CreationDate", "")[2:6])
+    return m[1] if m else None
+
+
+def _licence_lines(flat_lines: list[Line]) -> str | None:
+    """The first licence statement among the lines, with the lines of its sentence that are
+    set in the same size just before and after it."""
     for k, ln in enumerate(flat_lines):
-        if _LICENCE.search(ln.text):
-            picked = [ln.text]
-            prev = flat_lines[k - 1] if k else None
-            if prev and prev.page == ln.page and 0 <= ln.y0 - prev.y1 < 0.5 * ln.size and \
-                    abs(prev.size - ln.size) < 0.3 and not prev.text.endswith("."):
-                picked.insert(0, prev.text)
-            for nxt in flat_lines[k + 1: k + 4]:
-                if picked[-1].endswith(".") or nxt.page != ln.page or \
-                        abs(nxt.size - ln.size) > 0.3 or not 0 <= nxt.y0 - ln.y1 < 0.5 * ln.size:
-                    break
-                picked.append(nxt.text)
-            doc.metadata["licence_text"] = join_lines(picked)
-            break
-    else:  # licence notes are often repeated footers, which were dropped from the lines
-        for p in pages:
-            flat = re.sub(r"\s+", " ", " ".join(s.text for s in p.spans))
-            m = _LICENCE.search(flat)
-            if m:
-                start = flat.rfind(". ", 0, m.start()) + 2 if ". " in flat[: m.start()] else 0
-                end = flat.find(". ", m.end())
-                doc.metadata["licence_text"] = flat[start: end + 1 if end > 0 else None].strip()
+        if not _LICENCE.search(ln.text):
+            continue
+        picked = [ln.text]
+        prev = flat_lines[k - 1] if k else None
+        if prev and prev.page == ln.page and 0 <= ln.y0 - prev.y1 < 0.5 * ln.size and \
+                abs(prev.size - ln.size) < 0.3 and not prev.text.endswith("."):
+            picked.insert(0, prev.text)
+        for nxt in flat_lines[k + 1: k + 4]:
+            if picked[-1].endswith(".") or nxt.page != ln.page or \
+                    abs(nxt.size - ln.size) > 0.3 or not 0 <= nxt.y0 - ln.y1 < 0.5 * ln.size:
                 break
+            picked.append(nxt.text)
+        return join_lines(picked)
+    return None
 
 
+def _licence_footer(pages: list[PageContent]) -> str | None:
+    """A licence sentence in any page's spans: licence notes are often repeated footers, which
+    were dropped from the lines."""
+    for p in pages:
+        flat = re.sub(r"\s+", " ", " ".join(s.text for s in p.spans))
+        m = _LICENCE.search(flat)
+        if m:
+            start = flat.rfind(". ", 0, m.start()) + 2 if ". " in flat[: m.start()] else 0
+            end = flat.find(". ", m.end())
+            return flat[start: end + 1 if end > 0 else None].strip()
+    return None
 
 
 def _rows(lines: list[Line]) -> list[list[Line]]:
