@@ -9,6 +9,7 @@ import ctypes
 import re
 import struct
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,18 +130,53 @@ def read_page(pdf: Any, index: int, graphics: bool = False) -> PageContent:
         pdfium_c.FPDF_ClosePage(page)
 
 
+class _Buffers:
+    """ctypes out-parameters reused across the objects of a page."""
+
+    def __init__(self) -> None:
+        self.bounds = tuple(ctypes.c_float() for _ in range(4))
+        self.size = ctypes.c_float()
+        self.mat = pdfium_c.FS_MATRIX()
+        self.text_len = 4096
+        self.text = ctypes.create_string_buffer(self.text_len * 2)
+        self.wtext = ctypes.cast(self.text, ctypes.POINTER(pdfium_c.FPDF_WCHAR))
+
+    def matrix(self, obj: Any) -> tuple[float, ...]:
+        pdfium_c.FPDFPageObj_GetMatrix(obj, ctypes.byref(self.mat))
+        m = self.mat
+        return (m.a, m.b, m.c, m.d, m.e, m.f)
+
+
 def _walk(page: Any, text_page: Any, out: PageContent, graphics: bool) -> None:
-    left, bottom, right, top = (ctypes.c_float() for _ in range(4))
-    refs = [ctypes.byref(v) for v in (left, bottom, right, top)]
-    size_f = ctypes.c_float()
-    mat = pdfium_c.FS_MATRIX()
-    buf_len = 4096
-    buf = ctypes.create_string_buffer(buf_len * 2)
-    wbuf = ctypes.cast(buf, ctypes.POINTER(pdfium_c.FPDF_WCHAR))
+    """Text spans (or, with `graphics`, image/path/shading boxes) of the page into `out`."""
+    bufs = _Buffers()
+    refs = [ctypes.byref(v) for v in bufs.bounds]
     fonts: dict[int, tuple[bool, bool, str]] = {}
     page_area = out.width * out.height
+    for obj, ctm, in_form in _objects(page, bufs):
+        kind = pdfium_c.FPDFPageObj_GetType(obj)
+        if graphics == (kind == pdfium_c.FPDF_PAGEOBJ_TEXT):
+            continue
+        if not pdfium_c.FPDFPageObj_GetBounds(obj, *refs):
+            continue
+        left, bottom, right, top = (v.value for v in bufs.bounds)
+        box: Box = (left, bottom, right, top)
+        if in_form:
+            box = _apply(ctm, box)
+        tl: Box = (box[0], out.height - box[3], box[2], out.height - box[1])
+        if kind == pdfium_c.FPDF_PAGEOBJ_TEXT:
+            _text_object(obj, text_page, ctm if in_form else None, tl, out, fonts, bufs)
+        elif kind in (pdfium_c.FPDF_PAGEOBJ_IMAGE, pdfium_c.FPDF_PAGEOBJ_PATH,
+                      pdfium_c.FPDF_PAGEOBJ_SHADING):
+            w, h = tl[2] - tl[0], tl[3] - tl[1]
+            if w * h < 0.4 * page_area and (w > 0.5 or h > 0.5):
+                out.graphics.append(tl)
+
+
+def _objects(page: Any, bufs: _Buffers) -> Iterator[tuple[Any, tuple[float, ...], bool]]:
+    """The page's objects depth-first through form objects, in content order, each with the
+    matrix of the form it sits in and whether it is inside one (forms are not yielded)."""
     identity = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
-    # depth-first over page and form objects, keeping content order
     iters: list[tuple[Any, int, int, tuple[float, ...], bool]] = [
         (page, 0, pdfium_c.FPDFPage_CountObjects(page), identity, False)]
     while iters:
@@ -152,44 +188,34 @@ def _walk(page: Any, text_page: Any, out: PageContent, graphics: bool) -> None:
                else pdfium_c.FPDFPage_GetObject(holder, i))
         if not obj:
             continue
-        kind = pdfium_c.FPDFPageObj_GetType(obj)
-        if kind != pdfium_c.FPDF_PAGEOBJ_FORM and graphics == (kind == pdfium_c.FPDF_PAGEOBJ_TEXT):
-            continue
-        if kind == pdfium_c.FPDF_PAGEOBJ_FORM:
-            pdfium_c.FPDFPageObj_GetMatrix(obj, ctypes.byref(mat))
-            inner = _mul((mat.a, mat.b, mat.c, mat.d, mat.e, mat.f), ctm)
+        if pdfium_c.FPDFPageObj_GetType(obj) == pdfium_c.FPDF_PAGEOBJ_FORM:
+            inner = _mul(bufs.matrix(obj), ctm)
             iters.append((obj, 0, pdfium_c.FPDFFormObj_CountObjects(obj), inner, True))
             continue
-        if not pdfium_c.FPDFPageObj_GetBounds(obj, *refs):
-            continue
-        box = (left.value, bottom.value, right.value, top.value)
-        if in_form:
-            box = _apply(ctm, box)
-        tl: Box = (box[0], out.height - box[3], box[2], out.height - box[1])
-        if kind == pdfium_c.FPDF_PAGEOBJ_TEXT:
-            n = pdfium_c.FPDFTextObj_GetText(obj, text_page, wbuf, buf_len * 2)
-            text = buf.raw[: max(0, n - 1) * 2].decode("utf-16-le", "replace").split("\x00")[0]
-            text = text.translate(_LIGATURES)
-            if not text.strip():
-                continue
-            pdfium_c.FPDFPageObj_GetMatrix(obj, ctypes.byref(mat))
-            m = _mul((mat.a, mat.b, mat.c, mat.d, mat.e, mat.f), ctm) if in_form else (
-                mat.a, mat.b, mat.c, mat.d, mat.e, mat.f)
-            if abs(m[1]) + abs(m[2]) > 0.1 * (abs(m[0]) + abs(m[3])):
-                out.rotated.append(text.replace(SOFT_HYPHEN, "-"))
-                continue
-            pdfium_c.FPDFTextObj_GetFontSize(obj, ctypes.byref(size_f))
-            size = size_f.value * abs(m[0] * m[3] - m[1] * m[2]) ** 0.5
-            if size <= 0.5:
-                size = tl[3] - tl[1]
-            bold, italic, font = _font_style(pdfium_c.FPDFTextObj_GetFont(obj), fonts)
-            out.spans.append(Span(tl[0], tl[1], tl[2], tl[3], text, round(size, 2), bold, italic,
-                                  out.height - m[5], font))
-        elif kind in (pdfium_c.FPDF_PAGEOBJ_IMAGE, pdfium_c.FPDF_PAGEOBJ_PATH,
-                      pdfium_c.FPDF_PAGEOBJ_SHADING):
-            w, h = tl[2] - tl[0], tl[3] - tl[1]
-            if w * h < 0.4 * page_area and (w > 0.5 or h > 0.5):
-                out.graphics.append(tl)
+        yield obj, ctm, in_form
+
+
+def _text_object(obj: Any, text_page: Any, ctm: tuple[float, ...] | None, tl: Box,
+                 out: PageContent, fonts: dict[int, tuple[bool, bool, str]],
+                 bufs: _Buffers) -> None:
+    """One text object as a span (size from its matrix, style from its font); rotated text
+    goes to `out.rotated` (arXiv ids in the margin)."""
+    n = pdfium_c.FPDFTextObj_GetText(obj, text_page, bufs.wtext, bufs.text_len * 2)
+    text = bufs.text.raw[: max(0, n - 1) * 2].decode("utf-16-le", "replace").split("\x00")[0]
+    text = text.translate(_LIGATURES)
+    if not text.strip():
+        return
+    m = _mul(bufs.matrix(obj), ctm) if ctm is not None else bufs.matrix(obj)
+    if abs(m[1]) + abs(m[2]) > 0.1 * (abs(m[0]) + abs(m[3])):
+        out.rotated.append(text.replace(SOFT_HYPHEN, "-"))
+        return
+    pdfium_c.FPDFTextObj_GetFontSize(obj, ctypes.byref(bufs.size))
+    size = bufs.size.value * abs(m[0] * m[3] - m[1] * m[2]) ** 0.5
+    if size <= 0.5:
+        size = tl[3] - tl[1]
+    bold, italic, font = _font_style(pdfium_c.FPDFTextObj_GetFont(obj), fonts)
+    out.spans.append(Span(tl[0], tl[1], tl[2], tl[3], text, round(size, 2), bold, italic,
+                          out.height - m[5], font))
 
 
 def build_lines(content: PageContent) -> list[Line]:
