@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     from server import (
         health,
+        routes_analytics,
         routes_chat,
         routes_content,
         routes_jobs,
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_chat.router)
     app.include_router(routes_publish.router)
     app.include_router(routes_trends.router)
+    app.include_router(routes_analytics.router)
     app.include_router(health.router)
     app.include_router(routes_keys.router)
     app.include_router(routes_studio.router)

@@ -1,6 +1,7 @@
 """`librarian publish ARTIFACT_ID --to youtube|tiktok|instagram`, and its actions:
 `publish auth PLATFORM` (the OAuth sign-in), `publish keygen` (a LIBRARIAN_TOKEN_KEY),
-`publish smoke PLATFORM` (an opt-in check of real credentials); `librarian trends`."""
+`publish smoke PLATFORM` (an opt-in check of real credentials); `librarian trends`,
+`librarian analytics [ARTIFACT_ID]`."""
 
 from __future__ import annotations
 
@@ -167,4 +168,29 @@ def trends_cmd(
             f"{t['virality']:.2f}", f"{t['support']:.2f}" if t["supported"] else "unsupported",
             f"{t['score']:.2f}", len(t["sources"])] for t in res["trends"]])
     for note in res["notes"]:
+        console.print(f"note: {note}", markup=False)
+
+
+@app.command("analytics")
+def analytics_cmd(
+    artifact_id: Annotated[str | None, typer.Argument(
+        help="One published video (default: the dashboard of all).")] = None,
+    refresh: Annotated[bool, typer.Option("--refresh", help="Read the platforms first.")
+                       ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Views, likes, comments, shares and watch time per platform, with generation cost."""
+    res = call(lambda c: c.analytics(artifact_id, refresh=refresh))
+    if as_json:
+        emit(res)
+        return
+    rows = [res] if artifact_id else res["videos"]
+    table(["artifact", "title", "platform", "views", "likes", "comments", "shares",
+           "watch min", "cost USD"],
+          [[r["artifact_id"], r["title"][:40], p, m["views"], m["likes"], m["comments"],
+            m["shares"], m["watch_minutes"],
+            r["cost"]["total_usd"] if r["cost"]["complete"] else "not metered"]
+           for r in rows for p, m in (r["metrics"].items() or [("-", dict.fromkeys(
+               ("views", "likes", "comments", "shares", "watch_minutes")))])])
+    for note in res.get("notes") or []:
         console.print(f"note: {note}", markup=False)

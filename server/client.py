@@ -90,6 +90,10 @@ class Client(Protocol):
         """Trending topics ranked by virality and by what the library supports."""
     async def trend_sources(self, trend_id: int) -> dict[str, Any]:
         """A supported trend's topic and supporting sources (Forbidden when it has none)."""
+    async def analytics(self, artifact_id: str | None = None, *,
+                        refresh: bool = False) -> dict[str, Any]:
+        """The dashboard of published videos, or one video's figures (`refresh`: read the
+        platforms first)."""
     async def plugins(self, group: Literal["import", "export"]) -> list[dict[str, Any]]:
         """Installed importers or exporters and whether each is enabled."""
     async def set_plugin(self, plugin_id: str, enabled: bool) -> dict[str, Any]:

@@ -200,6 +200,13 @@ class HttpClient:
     async def trend_sources(self, trend_id: int) -> dict[str, Any]:
         return await self.call("GET", f"/api/trends/{trend_id}/sources")  # type: ignore[no-any-return]
 
+    async def analytics(self, artifact_id: str | None = None, *,
+                        refresh: bool = False) -> dict[str, Any]:
+        path = f"/api/analytics/video/{artifact_id}" if artifact_id else \
+            "/api/analytics/dashboard"
+        return await self.call("GET", path,  # type: ignore[no-any-return]
+                               params={"refresh": "true" if refresh else None})
+
     async def plugins(self, group: Literal["import", "export"]) -> list[dict[str, Any]]:
         return await self.call("GET", f"/api/plugins/{group}")  # type: ignore[no-any-return]
 

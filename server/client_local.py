@@ -245,6 +245,15 @@ class LocalClient:
 
         return await trends.video_input(self.settings, self.owner, trend_id)
 
+    async def analytics(self, artifact_id: str | None = None, *,
+                        refresh: bool = False) -> dict[str, Any]:
+        from services import analytics
+
+        if artifact_id:
+            return await analytics.video(self.settings, self.owner, artifact_id,
+                                         refresh_first=refresh)
+        return await analytics.dashboard(self.settings, self.owner, refresh_first=refresh)
+
     async def plugins(self, group: Literal["import", "export"]) -> list[dict[str, Any]]:
         from server import plugins
 

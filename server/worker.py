@@ -60,17 +60,31 @@ async def refresh_trends(ctx: dict[str, Any]) -> int:
     return fetched
 
 
+async def refresh_analytics(ctx: dict[str, Any]) -> int:
+    """The cron's analytics refresh: every publication of every owner."""
+    from services import analytics
+
+    got = await analytics.refresh(ctx["settings"])
+    for error in got["errors"]:
+        log.warning("analytics: %s", error)
+    return int(got["stored"])
+
+
 def every(hours: int) -> set[int]:
     """The hours of the day a job runs at when it runs every `hours` hours."""
     return set(range(0, 24, hours))
 
 
 def cron_jobs(settings: Settings) -> list[CronJob]:
-    """The scheduled refreshes (LIBRARIAN_TRENDS_REFRESH_HOURS, 0 switches one off)."""
+    """The scheduled refreshes (LIBRARIAN_TRENDS_REFRESH_HOURS, _ANALYTICS_REFRESH_HOURS;
+    0 switches one off)."""
     jobs = []
     if settings.trends_refresh_hours:
         jobs.append(cron(refresh_trends, name="refresh_trends",
                          hour=every(settings.trends_refresh_hours), minute=0, unique=True))
+    if settings.analytics_refresh_hours:
+        jobs.append(cron(refresh_analytics, name="refresh_analytics",
+                         hour=every(settings.analytics_refresh_hours), minute=30, unique=True))
     return jobs
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from agents.references import in_text, reference, year_of
 from storage import artifacts as artifacts_db
 from storage import db, edges, library
+from storage import metrics as platform_metrics
 from storage.errors import BadInput, Forbidden, NotFound
 from storage.models import Artifact, Job, Source
 from storage.settings import Settings
@@ -332,8 +333,9 @@ async def impact(settings: Settings, artifact_id: str, *,
                  owner: str | None = None) -> dict[str, Any]:
     """Derivative works (versions, artifacts generated from it) and what cites it.
 
-    Views and shares appear only when a publishing integration recorded them in
-    `artifact.meta["metrics"]`; they are absent otherwise, never 0."""
+    Publications (PUBLISHED_TO) and each platform's latest views, likes, comments, shares and
+    watch time (the analytics refresh) with their totals; metrics are absent, never 0, for an
+    artifact no refresh has measured."""
     async with db.session(settings) as s:
         art = await _artifact(s, artifact_id, owner)
         derived = await _derived(s, [art.id])
@@ -346,11 +348,13 @@ async def impact(settings: Settings, artifact_id: str, *,
                   for e in await edges.edges_to(s, "artifact", [art.id], "CITES")]
         published = [dict(e.props or {}) for e in await edges.edges_from(
             s, "artifact", [art.id], "PUBLISHED_TO")]
+        measured = (await platform_metrics.latest(s, [art.id])).get(art.id, {})
     out: dict[str, Any] = {"artifact_id": art.id, "derivative_works": works,
                            "citing": citing, "published": published}
-    metrics = (art.meta or {}).get("metrics")
-    if isinstance(metrics, dict) and metrics:
-        out["metrics"] = metrics
+    if measured:
+        out["metrics"] = measured
+        out["totals"] = {f: sum(m[f] or 0 for m in measured.values())
+                         for f in platform_metrics.FIELDS}
     return out
 
 

@@ -101,8 +101,16 @@ def test_rest_publishes_and_refuses_clearly(server: str, library: dict[str, Any]
         job = _wait(c, resp.json()["job_id"])
         assert job["status"] == "completed", job
         assert job["result"]["url"].startswith("https://youtube.com/shorts/")
+        fake.yt_stats[job["result"]["id"]] = {"views": 42, "likes": 5, "comments": 1,
+                                              "shares": 2, "estimatedMinutesWatched": 7}
+        dash = c.get("/api/analytics/dashboard", params={"refresh": "true"}).json()
+        assert dash["totals"]["views"] == 42 and dash["videos"][0]["cost"]["complete"]
+        one = c.get(f"/api/analytics/video/{library['ok']}").json()
+        assert one["metrics"]["youtube"]["watch_minutes"] == 7
+        assert c.get("/api/analytics/video/nope").status_code == 404
         impact = c.get(f"/api/provenance/artifact/{library['ok']}/impact").json()
         assert impact["published"][0]["platform"] == "youtube"
+        assert impact["metrics"]["youtube"]["views"] == 42
         nc = c.post(f"/api/publish/youtube/{library['nc']}", json={"commercial": True})
         assert nc.status_code == 403 and "src-job-nc-0" in nc.json()["detail"]
         tt = c.post(f"/api/publish/tiktok/{library['ok']}")
@@ -145,6 +153,9 @@ def test_cli_publish_and_its_one_line_refusals(library: dict[str, Any], fake: Fa
     assert bare.returncode == 1 and "LIBRARIAN_YOUTUBE_CLIENT_ID" in bare.stderr
     nokey = run("publish", "auth", "tiktok", LIBRARIAN_TOKEN_KEY="")
     assert nokey.returncode == 1 and "LIBRARIAN_TOKEN_KEY" in nokey.stderr
+    dash = run("analytics", "--json")
+    assert dash.returncode == 0, dash.stderr
+    assert '"videos"' in dash.stdout and '"totals"' in dash.stdout
     key = run("publish", "keygen")
     assert key.returncode == 0 and len(key.stdout.strip()) == 44
     placeholder = run("publish", "auth", "youtube", LIBRARIAN_TOKEN_KEY="changeme")
