@@ -127,10 +127,13 @@ async def test_the_worker_cron_refreshes_every_region(settings: Settings, fake: 
 
     cfg = load_settings(home=settings.home, _env_file=None, trends_regions=["US", "DE"],
                         **settings_for(fake))
-    [job] = worker.worker_options(cfg.model_copy(update={"redis_url": "redis://127.0.0.1"})
-                                  )["cron_jobs"]
-    assert job.name == "refresh_trends" and job.hour == {0, 6, 12, 18} and job.minute == 0
-    off = cfg.model_copy(update={"trends_refresh_hours": 0})
+    jobs = worker.worker_options(cfg.model_copy(update={"redis_url": "redis://127.0.0.1"})
+                                 )["cron_jobs"]
+    job = next(j for j in jobs if j.name == "refresh_trends")
+    assert job.hour == {0, 6, 12, 18} and job.minute == 0
+    hourly = next(j for j in jobs if j.name == "refresh_analytics")
+    assert hourly.hour == set(range(24))
+    off = cfg.model_copy(update={"trends_refresh_hours": 0, "analytics_refresh_hours": 0})
     assert worker.cron_jobs(off) == []
     assert await worker.refresh_trends({"settings": cfg}) == 10
     assert {r["query"]["geo"] for r in fake.requests("/trending/rss")} == {"US", "DE"}
