@@ -26,8 +26,8 @@ TEXTS = {"CC-BY-4.0": "Coral reefs bleach when the water warms by one degree for
 
 def fake_settings(base: Settings, fake: Fake, **extra: Any) -> Settings:
     return load_settings(home=base.home, database_url=base.database_url, _env_file=None,
-                         token_key=new_key(), publish_chunk_bytes=256 * 1024,
-                         publish_poll_s=0.05, **{**settings_for(fake), **extra})
+                         **{"token_key": new_key(), "publish_chunk_bytes": 256 * 1024,
+                            "publish_poll_s": 0.05, **settings_for(fake), **extra})
 
 
 async def video_artifact(settings: Settings, licences: list[str], *, size: int,
