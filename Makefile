@@ -50,6 +50,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/exports.py
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/cli.py
+	bash scripts/browser.sh && $(BIN)/python bench/web.py
 
 eval: $(STAMP)
 	$(BIN)/librarian eval --suite full

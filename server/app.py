@@ -93,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/ui", routes_web.static_files(), name="ui")
     app.add_middleware(limits.RateLimit, settings=settings)  # type: ignore[arg-type]
     app.add_middleware(limits.BodyLimit, settings=settings)  # type: ignore[arg-type]
+    app.add_middleware(routes_web.CompressAssets)  # type: ignore[arg-type]
     limits.install_log_redaction()
 
     return app

@@ -103,7 +103,10 @@ def test_pages_are_served_with_a_strict_csp(client: TestClient) -> None:
     for ref in re.findall(r'(?:src|href)="(/ui/[^"]+)"', html):
         assert client.get(ref).status_code == 200, ref
     for name in ("app.js", "library.js", "studio.js", "player.js", "jobs.js", "source.js"):
-        assert client.get(f"/ui/{name}").status_code == 200, name
+        resp = client.get(f"/ui/{name}", headers={"accept-encoding": "gzip"})
+        assert resp.status_code == 200 and resp.headers["content-encoding"] == "gzip", name
+    # only static assets are compressed: API answers, downloads and streams pass untouched
+    assert "content-encoding" not in client.get("/api/health").headers
 
 
 def test_nothing_is_loaded_from_another_host(client: TestClient) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.browser.conftest import SHOTS, Server
+from tests.browser.conftest import SHOTS, Server, first_load
 
 PAPER = "papermage_lo2023_emnlp_demo.pdf"
 QUERY = "visually rich scientific documents"
@@ -184,16 +184,24 @@ def test_jobs_page_trace_and_cancel(ann: Page) -> None:
     rows.filter(has_text="podcast").get_by_role("link").click()
     expect(ann.get_by_role("heading", name="Trace, node by node")).to_be_visible()
     assert ann.locator("table.trace tbody tr").count() >= 3
-    # a long podcast, started through the API as the studio does, then cancelled on the page
-    resp = ann.request.post("/api/content/export", headers={"X-Librarian-UI": "1"}, data={
-        "format": "podcast", "source_ids": [state["source_id"]], "parameters": {"minutes": 20}})
-    assert resp.status == 202, resp.text()
-    job_id = resp.json()["job_id"]
+    # a long podcast and one queued behind it (one job slot), started through the API as the
+    # studio does, then both cancelled on the page: the waiting one at once, the running one
+    # within seconds of its next step
+    def export(minutes: float) -> str:
+        resp = ann.request.post("/api/content/export", headers={"X-Librarian-UI": "1"}, data={
+            "format": "podcast", "source_ids": [state["source_id"]],
+            "parameters": {"minutes": minutes}})
+        assert resp.status == 202, resp.text()
+        return str(resp.json()["job_id"])
+
+    running, waiting = export(20), export(1)
     ann.goto("/jobs")
-    row = ann.locator(f'tr[data-job="{job_id}"]')
-    row.get_by_role("button", name=re.compile("Cancel")).click()
-    expect(row.locator(".status")).to_have_text("cancelled", timeout=60_000)
-    expect(row.get_by_role("button", name=re.compile("Retry"))).to_be_visible()
+    for job_id in (waiting, running):
+        row = ann.locator(f'tr[data-job="{job_id}"]')
+        expect(row).to_be_visible(timeout=120_000)
+        row.get_by_role("button", name=re.compile("Cancel")).click(timeout=120_000)
+        expect(row.locator(".status")).to_have_text("cancelled", timeout=180_000)
+        expect(row.get_by_role("button", name=re.compile("Retry"))).to_be_visible()
     shot(ann, "jobs")
 
 
@@ -251,30 +259,11 @@ def test_phone_width(browser: Browser, server: Server) -> None:
 
 def test_first_load_page_weight(browser: Browser, server: Server) -> None:
     """Bytes over the wire for a first visit (nothing cached) of the signed-in library."""
-    ctx = browser.new_context(base_url=server.url, viewport=DESKTOP)
-    ctx.add_cookies([{"name": "librarian_key", "value": server.keys["ann"], "url": server.url,
-                      "httpOnly": True, "sameSite": "Strict"}])
-    page = ctx.new_page()
-    cdp = ctx.new_cdp_session(page)
-    cdp.send("Network.enable")
-    cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
-    sizes: dict[str, int] = {}
-    urls: dict[str, str] = {}
-    cdp.on("Network.responseReceived", lambda e: urls.__setitem__(e["requestId"],
-                                                                  e["response"]["url"]))
-    cdp.on("Network.loadingFinished", lambda e: sizes.__setitem__(
-        e["requestId"], int(e["encodedDataLength"])))
-    page.goto("/", wait_until="networkidle")
-    expect(page.locator("table.sources tbody tr")).to_have_count(1)
-    page.wait_for_load_state("networkidle")
-    total = sum(sizes.values())
-    report = {"page": "/ (signed in, library with one source)", "bytes": total,
-              "requests": len(sizes),
-              "by_url": {urls.get(k, k).replace(server.url, ""): v for k, v in sizes.items()}}
+    report = first_load(browser, server, "/", ready="table.sources tbody tr")
     (SHOTS / "page-weight.json").write_text(json.dumps(report, indent=2) + "\n")
-    print(f"first-load page weight: {total} bytes in {len(sizes)} requests")
-    assert total > 0 and all(u.startswith(server.url) for u in urls.values())  # nothing remote
-    ctx.close()
+    print(f"first-load page weight of /: {report['bytes']} bytes in {report['requests']} requests")
+    assert report["bytes"] > 0
+    assert all(u.startswith("/") for u in report["by_url"]), report["by_url"]  # nothing remote
 
 
 def test_delete_the_source_naming_what_goes(ann: Page) -> None:

@@ -84,6 +84,8 @@ function hitItem(hit) {
   const anchor = `/sources/${hit.source_id}?chunk=${encodeURIComponent(hit.chunk_id)}`;
   return h('li', {class: 'hit'},
     h('a', {href: anchor}, hit.title || hit.source_id), ' ', h('span', {class: 'muted'}, where),
+    hit.link && hit.start_s !== null ? [' ', h('a', {href: hit.link, 'data-external': true, rel: 'noopener noreferrer'},
+      `play from ${clock(hit.start_s)}`)] : null,
     (hit.heading_path || []).length ? h('span', {class: 'muted'}, ` · ${hit.heading_path.join(' › ')}`) : null,
     h('p', {}, hit.text.length > 360 ? `${hit.text.slice(0, 360)}…` : hit.text));
 }

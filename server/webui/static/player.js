@@ -36,9 +36,12 @@ function citedPanel(panel, seg, sources) {
 
 function transcript(segs, attribution, onPick) {
   const cite = Object.fromEntries(attribution.segments.map((s) => [s.segment_id, s.citation]));
-  return h('ol', {class: 'transcript', 'aria-label': 'Transcript'}, segs.map((seg) => h('li', {'data-start': seg.start_s ?? '', 'data-end': seg.end_s ?? '', 'data-seq': seg.seq, 'data-kind': seg.kind},
+  const opens = segs.map((seg, i) => seg.section && seg.section !== segs[i - 1]?.section);
+  return h('ol', {class: 'transcript', 'aria-label': 'Transcript'}, segs.map((seg, i) => h('li', {'data-start': seg.start_s ?? '', 'data-end': seg.end_s ?? '', 'data-seq': seg.seq, 'data-kind': seg.kind},
     h('button', {type: 'button', class: 'line', onclick: () => onPick(seg)},
-      h('span', {class: 'time'}, clock(seg.start_s)), seg.speaker ? h('span', {class: 'speaker'}, seg.speaker) : null,
+      h('span', {class: 'time'}, clock(seg.start_s)),
+      opens[i] ? h('span', {class: 'section'}, seg.section) : null,
+      seg.speaker ? h('span', {class: 'speaker'}, seg.speaker) : null,
       h('span', {class: 'text'}, seg.text),
       cite[seg.segment_id] ? h('span', {class: 'cite'}, cite[seg.segment_id]) : null))));
 }
