@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from agents.script import BRIEF_MAX_MINUTES
+
 Action = Literal["make", "ask", "status", "list", "help"]
 FORMATS = ["podcast", "video", "report", "ebook", "flashcards", "quiz", "newsletter", "slides"]
 DOCUMENTS = {"report", "ebook", "flashcards", "quiz", "newsletter", "slides"}  # written exports
@@ -211,6 +213,25 @@ def parse_style(text: str) -> str | None:
     return None
 
 
+def parse_episode_format(text: str) -> str | None:
+    """NotebookLM-like formats: "a debate", "a critique", "a brief" (not a "briefing")."""
+    if re.search(r"\b(?:debate|argue|for and against|pros and cons)\b", text):
+        return "debate"
+    if re.search(r"\b(?:critique|critical review|strengths and weaknesses|critically)\b", text):
+        return "critique"
+    if re.search(r"\b(?:brief|quick overview|in a nutshell|tl;?dr)\b", text):
+        return "brief"
+    if re.search(r"\bdeep[- ]?dive\b", text):
+        return "deep-dive"
+    return None
+
+
+def wants_review(text: str) -> bool:
+    """"let me review/edit/check the script first", "review before audio"."""
+    return bool(re.search(r"\b(?:review|edit|check|approve|see|read)\b[\w\s]{0,20}\bscript\b"
+                          r"|\bbefore (?:any )?(?:audio|narrat\w*|recording)\b", text))
+
+
 def parse_voices(raw: str) -> list[str]:
     return list(dict.fromkeys(m.group(0) for m in re.finditer(
         r"\b(?:kokoro|piper|elevenlabs|openai):[A-Za-z0-9_\-]+", raw)))
@@ -385,6 +406,11 @@ def parse(message: str, attachments: list[str] | None = None) -> Request:
     style = parse_style(stripped)
     if style is not None:
         req.params["style"] = style
+    shape = parse_episode_format(stripped) if fmt == "podcast" else None
+    if shape is not None and not (shape == "brief" and (minutes or 0) > BRIEF_MAX_MINUTES):
+        req.params["episode_format"] = shape  # "a brief 10-minute podcast" means short
+    if fmt in ("podcast", "video") and wants_review(stripped):
+        req.params["review"] = True
     voices = parse_voices(raw)
     if voices:
         req.params["voices"] = voices

@@ -31,7 +31,7 @@ from agents.doc_requests import (
     ReportParams,
     SlidesParams,
 )
-from agents.script import Brief, Host
+from agents.script import BRIEF_MAX_MINUTES, Brief, Host, ScriptEdit
 from storage.errors import BadInput
 from tools import tts
 
@@ -39,6 +39,7 @@ ID = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-
 Voice = Annotated[str, Field(min_length=1, max_length=200)]
 Text = Annotated[str, Field(max_length=500)]
 PodcastStyle = Literal["conversational", "interview", "lecture"]
+EpisodeFormat = Literal["deep-dive", "brief", "critique", "debate"]
 VideoStyle = Literal["explainer", "short"]
 Aspect = Literal["16:9", "9:16"]
 VIDEO_DEFAULTS: dict[str, tuple[float, Aspect]] = {"explainer": (60.0, "16:9"),
@@ -67,6 +68,9 @@ class PodcastParams(BaseModel):
     """Number of speakers (1 to 4); default 1 for a lecture, else 2."""
     style: PodcastStyle = "conversational"
     """conversational, interview or lecture."""
+    episode_format: EpisodeFormat = "deep-dive"
+    """deep-dive, brief (one voice, under 2 minutes), critique (strengths and weaknesses of the
+    sources) or debate (two hosts argue positions the sources support)."""
     voices: list[Voice] | None = Field(None, min_length=1, max_length=4)
     """Voice ids, one per host in order (default: distinct offline voices)."""
     topic: Text | None = None
@@ -85,16 +89,36 @@ class PodcastParams(BaseModel):
     """Refuse the run when the estimated voice cost in USD exceeds this."""
     commercial: bool = False
     """Refuse sources whose licence forbids commercial use or derivatives."""
+    review: bool = False
+    """Stop after writing the script for the owner to read, edit and approve before audio."""
+    script: ScriptEdit | None = None
+    """A reviewed script applied to the written one without stopping (a recipe records the
+    owner's approved edits here)."""
 
     @model_validator(mode="before")
     @classmethod
-    def _hosts_by_style(cls, data: Any) -> Any:
-        style = data.get("style", "conversational") if isinstance(data, dict) else ""
-        return _fill(data, "hosts", default_hosts(str(style)))
+    def _by_style_and_format(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        if data.get("episode_format") == "brief":
+            data = _fill(_fill(data, "hosts", 1), "minutes", BRIEF_MAX_MINUTES * 0.75)
+        return _fill(data, "hosts", default_hosts(str(data.get("style", "conversational"))))
+
+    @model_validator(mode="after")
+    def _format_fits(self) -> PodcastParams:
+        if self.episode_format == "brief" and self.minutes > BRIEF_MAX_MINUTES:
+            raise ValueError(f"a brief is under {BRIEF_MAX_MINUTES:g} minutes "
+                             f"(asked {self.minutes:g})")
+        if self.episode_format == "brief" and self.hosts != 1:
+            raise ValueError(f"a brief has one voice (asked {self.hosts} hosts)")
+        if self.episode_format == "debate" and self.hosts < 2:
+            raise ValueError("a debate needs at least 2 hosts")
+        return self
 
     def brief(self) -> Brief:
-        return Brief(minutes=self.minutes, hosts=self.hosts, style=self.style, topic=self.topic,
-                     audience=self.audience, title=self.title)
+        return Brief(minutes=self.minutes, hosts=self.hosts, style=self.style,
+                     format=self.episode_format, topic=self.topic, audience=self.audience,
+                     title=self.title)
 
 
 class VideoParams(BaseModel):
@@ -126,6 +150,11 @@ class VideoParams(BaseModel):
     """Cloud clips for title/section scenes (needs its key; falls back to local rendering)."""
     commercial: bool = False
     """Refuse sources whose licence forbids commercial use or derivatives."""
+    review: bool = False
+    """Stop after writing the script for the owner to read, edit and approve before audio."""
+    script: ScriptEdit | None = None
+    """A reviewed script applied to the written one without stopping (a recipe records the
+    owner's approved edits here)."""
 
     @model_validator(mode="before")
     @classmethod

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 LineKind = Literal["intro", "transition", "question", "content", "summary", "outro"]
+BRIEF_MAX_MINUTES = 2.0  # a "brief" episode is one voice under this length
 
 
 class Passage(BaseModel):
@@ -89,3 +90,30 @@ def estimate_seconds(lines: list[Line], inp: WriterInput) -> float:
                                                          / max(1, len(inp.seconds_per_word)))
         total += words(line.text) * spw + inp.pause_s
     return total
+
+
+ChunkId = Annotated[str, Field(min_length=1, max_length=128)]
+
+
+class LineEdit(BaseModel):
+    """One line of the reviewed script."""
+
+    model_config = ConfigDict(extra="forbid")
+    seq: int | None = Field(None, ge=0)
+    """The line this one replaces (keeps its kind and citations); none for a new line."""
+    speaker: str = Field(min_length=1, max_length=100)
+    """A host of the script."""
+    text: str = Field(min_length=1, max_length=2000)
+    """What is said."""
+    kind: LineKind | None = None
+    """intro, transition, question, content, summary or outro (default: the replaced line's;
+    a new line is content when it cites, else a transition)."""
+    citations: list[ChunkId] | None = Field(None, max_length=20)
+    """Chunk ids among the script's passages (default: the replaced line's)."""
+
+
+class ScriptEdit(BaseModel):
+    """The whole reviewed script, in order: lines left out are dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+    lines: list[LineEdit] = Field(min_length=1, max_length=2000)

@@ -189,6 +189,9 @@ async def run_job(config: RunnableConfig, graph: str, inp: dict[str, Any], owner
 async def run_inline(settings: Settings, graph: str, inp: dict[str, Any], owner: str,
                      listener: Listener) -> dict[str, Any]:
     """No job runner given: run the graph as a subgraph, without a job row."""
+    if inp.get("review"):
+        return {"job_id": None, "status": "failed", "result": {},
+                "error": "review before audio needs the job runner (librarian serve or the CLI)"}
     spec = graphs()[graph]
     job_id = f"chat-inline-{uuid.uuid4()}"
     cfg: RunnableConfig = {"configurable": {"thread_id": job_id, "settings": settings},
@@ -307,7 +310,8 @@ def podcast_params(req: intent.Request, sources: list[str], settings: Settings) 
     voices = p.get("voices")
     if not voices and p.get("voice_provider") == "elevenlabs":
         voices = paid_voices(settings)[:p.get("hosts") or default_hosts(p.get("style") or "")]
-    fields = ("minutes", "hosts", "style", "topic", "title", "commercial")
+    fields = ("minutes", "hosts", "style", "episode_format", "topic", "title", "commercial",
+              "review")
     return dict(export_requests.request_of("podcast", {"sources": sources, "voices": voices,
                                        **{k: p.get(k) for k in fields}}).model_dump())
 
@@ -323,7 +327,7 @@ def video_params(req: intent.Request, sources: list[str], settings: Settings) ->
         "sources": sources, "voices": list(voices)[:1] if voices else None,
         "style": "short" if p.get("short") else None, "aspect": p.get("aspect"),
         "seconds": round(minutes * 60) if minutes else None,
-        **{k: p.get(k) for k in ("topic", "title", "commercial")}}).model_dump())
+        **{k: p.get(k) for k in ("topic", "title", "commercial", "review")}}).model_dump())
 
 
 PARAMS = {"podcast": podcast_params, "video": video_params}
@@ -457,6 +461,13 @@ async def answer(state: ChatState, config: RunnableConfig) -> ChatState:
     context = {**(state.get("context") or {}), "format": req.format, "sources": params["sources"],
                "params": {k: v for k, v in req.params.items() if k != "import_only"},
                "job_id": job.get("job_id"), "attachments": []}
+    if job["status"] == "review":
+        jid = job.get("job_id")
+        return {**say(f"The script is written and waits for your review (job {jid}); nothing is "
+                      f"narrated yet. Read or edit it with `librarian review {jid} --edit` (or "
+                      f"GET/PUT /api/jobs/{jid}/script), then approve it with `librarian review "
+                      f"{jid} --approve` (POST /api/jobs/{jid}/approve).",
+                      job_id=jid, status="review"), "context": context}
     if job["status"] != "completed":
         why = "was cancelled" if job["status"] == "cancelled" else f"failed: {job.get('error')}"
         noun = chat_documents.NOUNS.get(p["graph"], p["graph"])

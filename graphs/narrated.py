@@ -1,7 +1,9 @@
 """The narrated export graph, shared by every export that speaks (podcast, video, ...).
 
-resolve -> plan -> research -> write -> ground -> [the kind's own stages] -> narrate ->
-(refit -> write ...) -> assemble. `NarratedKind` says what differs: how to plan the voices, how to
+resolve -> plan -> research -> write -> ground -> review -> [the kind's own stages] -> narrate
+-> (refit -> write ...) -> assemble. `review` stops the run (LangGraph `interrupt`) only when the
+request asks for it; the owner's approved script is narrated as it is (no refit rewrites it).
+`NarratedKind` says what differs: how to plan the voices, how to
 write, what to show, how to measure the result and how to assemble it. The rest (resolving
 sources, research, grounding, narration, the refit loop, the recipe) is written here once.
 
@@ -22,15 +24,23 @@ from typing import Annotated, Any, Literal, TypedDict
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
-from langgraph.types import Command
+from langgraph.types import Command, interrupt
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from agents import grounding, narrator, researcher
+from agents import grounding, narrator, researcher, script_edits
 from agents.context import RunContext, report, run_context
 from agents.director import Scene
 from agents.importer import is_url
 from agents.requests import REQUESTS, PodcastRequest, VideoRequest, request_of
-from agents.script import Host, Line, Passage, WriterInput, WriterOutput, estimate_seconds
+from agents.script import (
+    Host,
+    Line,
+    Passage,
+    ScriptEdit,
+    WriterInput,
+    WriterOutput,
+    estimate_seconds,
+)
 from graphs import ingest
 from services.lineage import check_commercial_use
 from storage import db, library
@@ -74,6 +84,8 @@ class NarratedState(TypedDict, total=False):
     audio: list[dict[str, Any]]  # per line: seq, path of the cached WAV, voice id
     measured: Annotated[list[Measured], operator.add]  # one per narration (refits add more)
     notes: Annotated[list[str], operator.add]
+    reviewed: bool  # the owner approved the script (narrated as approved, never rewritten)
+    review_edit: ScriptEdit | None  # the owner's edits, recorded in the recipe
     result: dict[str, Any]
 
 
@@ -100,7 +112,7 @@ class NarratedKind:
 
     @property
     def stages(self) -> list[str]:
-        return ["resolve", "plan", "research", "write", "ground",
+        return ["resolve", "plan", "research", "write", "ground", "review",
                 *[n for n, _ in self.shows], "narrate", "assemble"]
 
 
@@ -187,6 +199,27 @@ async def ground(state: NarratedState, runtime: Runtime[RunContext]) -> dict[str
                           "threshold": grounding.THRESHOLD}}
 
 
+async def review(state: NarratedState) -> dict[str, Any]:
+    """When asked: stop for the owner to read, edit and approve the script; the resume value is
+    their `ScriptEdit` (None: approved as written), grounded again line by line. A request's
+    own `script` (a recipe's recorded edits) is applied without stopping."""
+    req = state["request"]
+    if state.get("reviewed") or not (req.review or req.script):
+        return {}
+    edits = req.script if req.script else interrupt(
+        {"lines": [ln.model_dump() for ln in state["lines"]]})
+    if edits is None:
+        return {"reviewed": True, "notes": ["script approved by the owner as written"]}
+    edit = ScriptEdit.model_validate(edits)
+    lines = script_edits.apply_edits(state["lines"], edit,
+                                     {p.chunk_id: p for p in state["passages"]},
+                                     [h.name for h in state["plan"].hosts])
+    changed = sum(1 for ln in lines if ln.meta.get("edited_by") == "owner")
+    return {"lines": lines, "reviewed": True, "review_edit": edit,
+            "notes": [f"script reviewed by the owner: {changed} line(s) edited, "
+                      f"{len(lines)} narrated"]}
+
+
 def narrate_node(kind: NarratedKind) -> Callable[..., Awaitable[Command[Any]]]:
     async def narrate(state: NarratedState, runtime: Runtime[RunContext],
                       ) -> Command[Literal["refit", "assemble"]]:
@@ -200,7 +233,8 @@ def narrate_node(kind: NarratedKind) -> Callable[..., Awaitable[Command[Any]]]:
         audio = await narrator.narrate(lines, state["plan"].hosts, ctx.settings, progress)
         m = kind.measure(state, lines, audio)
         refits = len(state.get("measured") or [])
-        again = abs(m.error) > kind.tolerance and refits < kind.max_refits
+        again = (abs(m.error) > kind.tolerance and refits < kind.max_refits
+                 and not state.get("reviewed"))
         return Command(update={"audio": audio, "measured": [m]},
                        goto="refit" if again else "assemble")
 
@@ -224,6 +258,8 @@ def recipe_of(kind: NarratedKind, state: NarratedState) -> dict[str, Any]:
         code = "source"
     draft, plan = state["draft"], state["plan"]
     params = state["request"].model_dump(include=set(kind.params.model_fields) - kind.unrecorded)
+    edit = state.get("review_edit")
+    params.update(review=False, script=edit.model_dump() if edit else None)
     return {"graph": kind.name, "graph_version": kind.version, "code_version": code,
             **kind.recipe_extra(), "parameters": params, "sources": state["source_ids"],
             "source_hashes": state["source_hashes"],
@@ -252,7 +288,8 @@ def build(kind: NarratedKind) -> StateGraph[Any, Any, Any, Any]:
                                     input_schema=input_schema(kind))
     g.add_node("resolve", resolve_node(kind), input_schema=input_schema(kind))
     nodes: list[tuple[str, Any]] = [("plan", kind.plan), ("research", research),
-                                    ("write", kind.write), ("ground", ground), *kind.shows]
+                                    ("write", kind.write), ("ground", ground),
+                                    ("review", review), *kind.shows]
     for name, fn in nodes:
         g.add_node(name, fn)
     g.add_node("narrate", narrate_node(kind), destinations=("refit", "assemble"))

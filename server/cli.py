@@ -22,6 +22,7 @@ from server import (
     cli_library,
     cli_provenance,
     cli_publish,
+    cli_review,
 )
 
 
@@ -43,8 +44,8 @@ class MakeGroup(TyperGroup):
 app = typer.Typer(help="Librarian: import knowledge, generate traced podcasts and videos.",
                   no_args_is_help=True, pretty_exceptions_enable=False,
                   rich_markup_mode=None)  # plain click help: rich's formatter costs 0.3 s
-for group in (cli_library.app, cli_jobs.app, cli_provenance.app, cli_chat.app, cli_admin.app,
-              cli_eval.app, cli_publish.app):
+for group in (cli_library.app, cli_jobs.app, cli_review.app, cli_provenance.app, cli_chat.app,
+              cli_admin.app, cli_eval.app, cli_publish.app):
     app.registered_commands += group.registered_commands
 app.add_typer(typer.Typer(cls=MakeGroup, rich_markup_mode=None), name="make", no_args_is_help=True,
               help="Generate content from library sources: podcast, video, report, ebook, "

@@ -109,6 +109,15 @@ async def make(lib: Client, req: RunFields, role: str, out_file: Path | None,
 
 
 def finish(job: dict[str, Any], as_json: bool, summary: str) -> None:
+    if job["status"] == "review":
+        if as_json:
+            return emit(job)
+        jid = job["job_id"]
+        out.print(f"[yellow]script ready for review[/yellow] (job {jid}): nothing is "
+                  f"narrated yet\n  read it:    librarian review {jid}\n  edit it:    "
+                  f"librarian review {jid} --edit   (or --file F)\n  approve it: librarian "
+                  f"review {jid} --approve")
+        return None
     if job["status"] != "completed":
         console.print(f"[red]failed:[/red] {job['error']} (job {job['job_id']})")
         raise typer.Exit(1)
@@ -132,6 +141,7 @@ def make_podcast(
     minutes: Annotated[float | None, opt(P, "minutes")] = None,
     hosts: Annotated[int | None, opt(P, "hosts")] = None,
     style: Annotated[str | None, opt(P, "style")] = None,
+    episode_format: Annotated[str | None, opt(P, "episode_format", "--format")] = None,
     voices: Annotated[str | None, opt(P, "voices")] = None,
     topic: Annotated[str | None, opt(P, "topic")] = None,
     audience: Annotated[str | None, opt(P, "audience")] = None,
@@ -142,6 +152,7 @@ def make_podcast(
     max_cost: Annotated[float | None, opt(P, "max_cost")] = None,
     commercial: Annotated[bool | None, opt(P, "commercial", "--commercial/--any-licence")
                           ] = None,
+    review: Annotated[bool | None, opt(P, "review", "--review/--no-review")] = None,
     out_file: OutFile = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -179,6 +190,7 @@ def make_video(
     trend: Annotated[int | None, typer.Option(
         help="A trend id (`librarian trends`): a short on its topic from the library's "
              "supporting sources (refused when there are none).")] = None,
+    review: Annotated[bool | None, opt(V, "review", "--review/--no-review")] = None,
     out_file: OutFile = None,
     as_json: JsonOpt = False,
 ) -> None:

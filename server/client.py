@@ -22,15 +22,17 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 if TYPE_CHECKING:
     from agents.publish_requests import TrendsRequest
     from agents.requests import RunFields, SearchRequest
+    from agents.script import ScriptEdit
     from storage.settings import Settings
 
 Event = dict[str, Any]
 Listener = Callable[[Event], Awaitable[None] | None]
-JobAction = Literal["retry", "resume", "cancel"]
+JobAction = Literal["retry", "resume", "cancel", "approve"]
 ProvenanceKind = Literal["artifact", "source"]
 ProvenanceView = Literal["genealogy", "attribution", "licenses", "impact", "recipe",
                          "generated-content", "citations"]
 TERMINAL = frozenset({"completed", "failed", "cancelled"})
+SETTLED = TERMINAL | {"review"}  # a wait ends here: a reviewed run waits for its approval
 
 
 class Client(Protocol):
@@ -62,7 +64,11 @@ class Client(Protocol):
     async def trace(self, job_id: str) -> list[dict[str, Any]]:
         """Node by node: what ran and what it wrote."""
     async def job_action(self, job_id: str, action: JobAction) -> dict[str, Any]:
-        """Retry, resume or cancel a job; returns the job."""
+        """Retry, resume, cancel or approve (after review) a job; returns the job."""
+    async def script(self, job_id: str) -> dict[str, Any]:
+        """The script of a job waiting for review, with its citable passages."""
+    async def edit_script(self, job_id: str, edit: ScriptEdit) -> dict[str, Any]:
+        """Stage the owner's edits of a job waiting for review (checked as applied)."""
     async def export(self, request: RunFields | dict[str, Any], *,
                      priority: int = 5) -> dict[str, Any]:
         """Submit an export: a typed request (`PodcastRequest`, `VideoRequest`) of library

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import httpx
 
 from server.client import (
-    TERMINAL,
+    SETTLED,
     Client,
     Event,
     JobAction,
@@ -28,6 +28,7 @@ from storage.settings import Settings
 if TYPE_CHECKING:
     from agents.publish_requests import TrendsRequest
     from agents.requests import RunFields, SearchRequest
+    from agents.script import ScriptEdit
 
 POLL_S = 0.5
 ERRORS: dict[int, type[Exception]] = {401: Forbidden, 403: Forbidden, 404: NotFound,
@@ -99,7 +100,7 @@ class HttpClient:
                     if res is not None:
                         await res
             last = now
-            if job["status"] in TERMINAL:
+            if job["status"] in SETTLED:
                 return job
             await asyncio.sleep(POLL_S)
 
@@ -143,6 +144,13 @@ class HttpClient:
         if action == "cancel":
             return await self.call("DELETE", f"/api/jobs/{job_id}")  # type: ignore
         return await self.call("POST", f"/api/jobs/{job_id}/{action}")  # type: ignore
+
+    async def script(self, job_id: str) -> dict[str, Any]:
+        return await self.call("GET", f"/api/jobs/{job_id}/script")  # type: ignore
+
+    async def edit_script(self, job_id: str, edit: ScriptEdit) -> dict[str, Any]:
+        return await self.call("PUT", f"/api/jobs/{job_id}/script",  # type: ignore
+                               json=edit.model_dump(exclude_none=True))
 
     async def export(self, request: RunFields | dict[str, Any], *,
                      priority: int = 5) -> dict[str, Any]:

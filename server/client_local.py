@@ -15,7 +15,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
 from server.client import (
-    TERMINAL,
+    SETTLED,
     Client,
     Event,
     JobAction,
@@ -29,6 +29,7 @@ from storage.errors import BadInput, NotFound
 if TYPE_CHECKING:
     from agents.publish_requests import TrendsRequest
     from agents.requests import RunFields, SearchRequest
+    from agents.script import ScriptEdit
     from storage.settings import Settings
 
 POLL_S = 0.5
@@ -71,7 +72,7 @@ class LocalClient:
         while self.settings.redis_url and job["status"] in ("queued", "running", "retrying"):
             await asyncio.sleep(POLL_S)
             job = await self.job(job_id)
-        if job["status"] in TERMINAL:
+        if job["status"] in SETTLED:
             return job
         return job_dict(await runner.run_job(self.settings, job_id, listener))
 
@@ -146,11 +147,13 @@ class LocalClient:
 
     async def job_action(self, job_id: str, action: JobAction) -> dict[str, Any]:
         """Cancel; retry or resume from the last checkpoint (`wait` then runs it here)."""
-        from server import runner
+        from server import review, runner
         from server.views import job_dict
 
         if action == "cancel":
             return job_dict(await runner.request_cancel(self.settings, job_id, self.owner))
+        if action == "approve":
+            return job_dict(await review.approve(self.settings, job_id, self.owner))
         info = await self.job(job_id)
         if action == "retry" or info["status"] in ("failed", "cancelled"):
             await runner.prepare_retry(self.settings, job_id, self.owner,
@@ -158,6 +161,16 @@ class LocalClient:
         elif info["status"] == "completed":
             raise BadInput(f"job {job_id} is already completed")
         return await self.job(job_id)
+
+    async def script(self, job_id: str) -> dict[str, Any]:
+        from server import review
+
+        return await review.script(self.settings, job_id, self.owner)
+
+    async def edit_script(self, job_id: str, edit: ScriptEdit) -> dict[str, Any]:
+        from server import review
+
+        return await review.edit_script(self.settings, job_id, self.owner, edit)
 
     async def export(self, request: RunFields | dict[str, Any], *,
                      priority: int = 5) -> dict[str, Any]:

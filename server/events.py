@@ -101,12 +101,13 @@ def snapshot(job: Job) -> Event:
 
 
 async def follow(settings: Settings, job_id: str, owner: str | None) -> AsyncIterator[Event]:
-    """Current state, then every event until the job ends (NotFound for another's job)."""
+    """Current state, then every event until the job ends or stops for review (NotFound for
+    another's job)."""
     async with subscribe(settings, job_id) as queue:
         async with db.session(settings) as s:
             job = await jobs_db.get_job(s, job_id, owner)
         yield snapshot(job)
-        if job.status in jobs_db.TERMINAL:
+        if job.status in jobs_db.SETTLED:
             return
         while True:
             try:
@@ -114,10 +115,10 @@ async def follow(settings: Settings, job_id: str, owner: str | None) -> AsyncIte
             except TimeoutError:
                 async with db.session(settings) as s:
                     job = await jobs_db.get_job(s, job_id)
-                if job.status in jobs_db.TERMINAL:
+                if job.status in jobs_db.SETTLED:
                     yield snapshot(job)
                     return
                 continue
             yield event
-            if event.get("type") == "status" and event.get("status") in jobs_db.TERMINAL:
+            if event.get("type") == "status" and event.get("status") in jobs_db.SETTLED:
                 return

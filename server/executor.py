@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from server import events, runner
+from server import events, review, runner
 from storage import db
 from storage import jobs as jobs_db
 from storage.errors import BadInput, Retryable, is_transient
@@ -246,6 +246,14 @@ async def resume(settings: Settings, job_id: str, owner: str | None) -> Job:
         raise BadInput(f"job {job_id} is already completed")
     if job.status in (JobStatus.FAILED, JobStatus.CANCELLED):
         return await retry(settings, job_id, owner, manual=False)
+    if job.status == JobStatus.REVIEW:
+        raise BadInput(f"job {job_id} waits for review: approve its script to go on")
+    return await enqueue(settings, job_id)
+
+
+async def approve(settings: Settings, job_id: str, owner: str | None) -> Job:
+    """Go on with a reviewed job: narrate the owner's staged edits (or the script as written)."""
+    await review.approve(settings, job_id, owner)
     return await enqueue(settings, job_id)
 
 

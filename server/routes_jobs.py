@@ -1,4 +1,5 @@
-"""Jobs: list, get, trace, retry, resume, cancel, and live progress over SSE and WebSocket."""
+"""Jobs: list, get, trace, retry, resume, cancel, review (script, edits, approval), and live
+progress over SSE and WebSocket."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from fastapi import APIRouter, HTTPException, Query, WebSocket, WebSocketDisconn
 from pydantic import BaseModel, ConfigDict
 from sse_starlette.sse import EventSourceResponse
 
-from server import events, executor, runner
+from agents.script import ScriptEdit
+from server import events, executor, review, runner
 from server.auth import Owner, SettingsDep, StreamOwner, websocket_owner
 from server.views import job_dict
 from storage import db
@@ -87,6 +89,26 @@ async def retry_job(job_id: str, settings: SettingsDep, owner: Owner,
 async def resume_job(job_id: str, settings: SettingsDep, owner: Owner) -> JobOut:
     """Continue a job from its last checkpoint."""
     return job_out(await executor.resume(settings, job_id, owner))
+
+
+@router.get("/api/jobs/{job_id}/script")
+async def job_script(job_id: str, settings: SettingsDep, owner: Owner) -> dict[str, Any]:
+    """The script of a job waiting for review: lines, hosts, citable passages, staged edits."""
+    return await review.script(settings, job_id, owner)
+
+
+@router.put("/api/jobs/{job_id}/script")
+async def edit_job_script(job_id: str, edit: ScriptEdit, settings: SettingsDep,
+                          owner: Owner) -> dict[str, Any]:
+    """Stage the owner's edits (the whole script, in order); each changed claim must still be
+    supported by the passages it cites (400 names the first line that is not)."""
+    return await review.edit_script(settings, job_id, owner, edit)
+
+
+@router.post("/api/jobs/{job_id}/approve", response_model=JobOut)
+async def approve_job(job_id: str, settings: SettingsDep, owner: Owner) -> JobOut:
+    """Narrate the reviewed script (with the staged edits, if any) and finish the job."""
+    return job_out(await executor.approve(settings, job_id, owner))
 
 
 @router.delete("/api/jobs/{job_id}", response_model=JobOut)

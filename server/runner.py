@@ -21,12 +21,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 from langchain_core.runnables import RunnableConfig
-from langgraph.types import RetryPolicy
+from langgraph.types import Command, RetryPolicy
 from pydantic import BaseModel
 
 from agents.context import RunContext
 from agents.requests import REQUESTS, request_of
 from graphs.registry import graphs
+from server import review
 from storage import cancel, db
 from storage import jobs as jobs_db
 from storage.checkpoints import checkpointer
@@ -130,11 +131,17 @@ class _Retriable(Exception):
     """A failure that is not the input's fault (a long outage, a full disk, a bug)."""
 
 
+class _Review(Exception):
+    """The graph stopped for the owner's review (a LangGraph interrupt)."""
+
+
 async def _outcome(drive: asyncio.Task[dict[str, Any]], token: cancel.Token
                    ) -> tuple[JobStatus, str | None, dict[str, Any] | None]:
     """Await the run; map how it ended to (status, error, result)."""
     try:
         return JobStatus.COMPLETED, None, await drive
+    except _Review:
+        return JobStatus.REVIEW, None, None
     except asyncio.CancelledError:
         task = asyncio.current_task()
         if token.cancelled and not (task and task.cancelling()):
@@ -196,6 +203,12 @@ async def _load(settings: Settings, job_id: str) -> Job:
 async def _finish(settings: Settings, job: Job, status: JobStatus, listener: Listener | None, *,
                   error: str | None = None, result: dict[str, Any] | None = None,
                   retriable: bool = False) -> None:
+    if status == JobStatus.REVIEW:  # not finished: the checkpoint and staged inputs stay
+        async with db.session(settings) as s:
+            await jobs_db.update_job(s, job.id, status=status, stage="review",
+                                     message="script ready for review")
+        await _emit(listener, {"job_id": job.id, "type": "status", "status": status})
+        return
     values: dict[str, Any] = {"status": status, "finished_at": now(), "error": error}
     if status == JobStatus.COMPLETED:
         values.update(progress=1.0, stage=None, message="done", result=result or {})
@@ -233,7 +246,9 @@ async def _drive(settings: Settings, job: Job, listener: Listener | None,
         snapshot = await graph.aget_state(config)
         if not snapshot.next and "result" in (snapshot.values or {}):
             return dict(snapshot.values["result"])  # finished earlier, e.g. crash at the end
-        inp = dict(job.input) if not snapshot.next else None  # None: resume the checkpoint
+        inp: Any = dict(job.input) if not snapshot.next else None  # None: resume the checkpoint
+        if snapshot.interrupts:  # approved after review: go on with the owner's edits
+            inp = Command(resume=await review.resume_value(settings, job.id))
         progress = _Progress(settings, job.id, spec.stages, listener)
         await progress.stage(snapshot.next[0] if snapshot.next else spec.stages[0])
         context = RunContext(settings, job.owner, job.id)
@@ -243,6 +258,8 @@ async def _drive(settings: Settings, job: Job, listener: Listener | None,
                 raise Cancelled(token.reason)
             await progress.on(mode, chunk)
         final = await graph.aget_state(config)
+    if final.interrupts:
+        raise _Review(job.id)
     if final.next or "result" not in (final.values or {}):
         raise LibrarianError(f"job {job.id}: the {job.graph} graph stopped before its result "
                              f"(next: {', '.join(final.next) or 'nothing'})")
@@ -293,7 +310,7 @@ async def request_cancel(settings: Settings, job_id: str, owner: str | None = No
         job = await jobs_db.get_job(s, job_id, owner)
         if job.status in jobs_db.TERMINAL:
             raise BadInput(f"job {job_id} is already {job.status}")
-        waiting = job.status in jobs_db.WAITING
+        waiting = job.status in jobs_db.WAITING or job.status == JobStatus.REVIEW
         values: dict[str, Any] = {"cancel_requested": True}
         if waiting:
             values.update(status=JobStatus.CANCELLED, finished_at=now(),

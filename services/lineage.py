@@ -112,7 +112,7 @@ async def genealogy(settings: Settings, artifact_id: str, *,
             segments.append({"segment_id": g.id, "seq": g.seq, "kind": g.kind,
                              "speaker": g.speaker, "text": g.text, "section": g.section,
                              "start_s": g.start_s, "end_s": g.end_s, "support": g.support,
-                             "chunks": items})
+                             "edited_by": meta.get("edited_by"), "chunks": items})
         versions = await _versions(s, art)
     return {
         "artifact": {"artifact_id": art.id, "kind": art.kind, "title": art.title,

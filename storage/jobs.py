@@ -19,7 +19,8 @@ from storage.models import Job
 
 
 class JobStatus(StrEnum):
-    """pending -> queued -> running (-> retrying) -> completed | failed | cancelled."""
+    """pending -> queued -> running (-> retrying) -> completed | failed | cancelled; a run asked
+    to be reviewed stops at `review` until the owner approves it (-> pending)."""
 
     PENDING = "pending"  # recorded, not yet handed to an executor
     QUEUED = "queued"  # waiting for a runner slot or an arq worker
@@ -28,9 +29,11 @@ class JobStatus(StrEnum):
     COMPLETED = "completed"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    REVIEW = "review"  # stopped for the owner to review (no runner holds it)
 
 
 TERMINAL = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED})
+SETTLED = TERMINAL | {JobStatus.REVIEW}  # nothing more happens until someone acts
 WAITING = frozenset({JobStatus.PENDING, JobStatus.QUEUED, JobStatus.RETRYING})
 UNFINISHED = WAITING | {JobStatus.RUNNING}
 
