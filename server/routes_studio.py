@@ -1,6 +1,7 @@
-"""What the web studio needs beside the seed routes: each export's parameter schema (from its
-typed request model, so a form built from it is complete and checked like the API), the cost
-estimate of an export request before it starts, a source's paragraphs, and the owner's images."""
+"""What the web studio needs beside the seed routes: each export's (and publishing's) parameter
+schema (from its typed request model, so a form built from it is complete and checked like the
+API), the cost estimate of an export request before it starts, a source's paragraphs, and the
+owner's images."""
 
 from __future__ import annotations
 
@@ -40,6 +41,11 @@ class Estimate(BaseModel):
     confirm: list[str]  # what the user should agree to before starting (empty: nothing paid)
 
 
+class PublishOptions(BaseModel):
+    platforms: list[str]
+    parameters: dict[str, Any]  # the JSON schema of the publish options
+
+
 class ChunkOut(BaseModel):
     chunk_id: str
     seq: int
@@ -77,6 +83,14 @@ async def export_kinds(settings: SettingsDep, owner: Owner) -> list[dict[str, An
     return [{"format": name, "enabled": name not in off, "description": spec.description,
              "stages": list(spec.stages), "parameters": _parameters_schema(name, spec.request)}
             for name, spec in sorted(graphs().items()) if name != "ingest"]
+
+
+@router.get("/api/publish/options", response_model=PublishOptions, tags=["publishing"])
+async def publish_options(owner: Owner) -> dict[str, Any]:
+    """The platforms a video can be published to and the JSON schema of the options."""
+    from agents.publish_requests import PLATFORMS, PublishParams
+
+    return {"platforms": list(PLATFORMS), "parameters": PublishParams.model_json_schema()}
 
 
 @router.post("/api/content/estimate", response_model=Estimate, responses={

@@ -18,7 +18,7 @@ from server.auth import SettingsDep
 
 WEBUI = Path(__file__).resolve().parent / "webui"
 PAGES = ("/", "/studio", "/jobs", "/jobs/{job_id}", "/sources/{source_id}",
-         "/player/{artifact_id}", "/signin")
+         "/player/{artifact_id}", "/analytics", "/signin")
 SESSION_DAYS = 7
 ASSETS = ("/ui/", "/static-offline-docs/")  # the studio's and the API docs' scripts and styles
 CSP = ("default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; "

@@ -95,14 +95,16 @@ def test_each_cookie_is_its_owner(client: TestClient,
 
 
 def test_pages_are_served_with_a_strict_csp(client: TestClient) -> None:
-    for path in ("/", "/studio", "/jobs", "/jobs/x", "/sources/x", "/player/x", "/signin"):
+    for path in ("/", "/studio", "/jobs", "/jobs/x", "/sources/x", "/player/x", "/analytics",
+                 "/signin"):
         resp = client.get(path)
         assert resp.status_code == 200 and "text/html" in resp.headers["content-type"], path
         assert "default-src 'self'" in resp.headers["content-security-policy"]
     html = client.get("/").text
     for ref in re.findall(r'(?:src|href)="(/ui/[^"]+)"', html):
         assert client.get(ref).status_code == 200, ref
-    for name in ("app.js", "library.js", "studio.js", "player.js", "jobs.js", "source.js"):
+    for name in ("app.js", "library.js", "studio.js", "player.js", "jobs.js", "source.js",
+                 "form.js", "analytics.js"):
         resp = client.get(f"/ui/{name}", headers={"accept-encoding": "gzip"})
         assert resp.status_code == 200 and resp.headers["content-encoding"] == "gzip", name
     # only static assets are compressed: API answers, downloads and streams pass untouched
@@ -130,6 +132,11 @@ def test_export_schemas_come_from_the_request_models(
     assert {"podcast", "video", "report"} <= set(kinds)
     assert kinds["podcast"]["parameters"] == PodcastParams.model_json_schema()
     assert kinds["podcast"]["stages"]
+    from agents.publish_requests import PublishParams
+
+    publish = client.get("/api/publish/options").json()
+    assert publish["platforms"] == ["youtube", "tiktok", "instagram"]
+    assert publish["parameters"] == PublishParams.model_json_schema()
     bad = client.post("/api/content/estimate", headers={auth.CSRF_HEADER: "1"}, json={
         "format": "podcast", "source_ids": ["x"], "parameters": {"minutes": 0}})
     assert bad.status_code == 422

@@ -1,6 +1,7 @@
 """The web studio in a real browser, as a person uses it: sign in, import a paper by upload,
 search, make a 1-minute podcast and watch it finish, play it, open a line's cited paragraph,
-cancel a job, delete the source; another owner's key sees none of it. Screenshots of each page
+cancel jobs, make a 10-second video and prepare it for Instagram, delete the source; another
+owner's key sees none of it. Screenshots of each page
 go to out/screenshots/ (with the first-load page weight in page-weight.json).
 
 The tests run in order and share one library (each step builds on the one before, as a user's
@@ -205,6 +206,26 @@ def test_jobs_page_trace_and_cancel(ann: Page) -> None:
     shot(ann, "jobs")
 
 
+def test_make_a_short_video_and_prepare_it_for_instagram(ann: Page) -> None:
+    ann.goto(f"/studio?sources={state['source_id']}")
+    ann.get_by_label("Export").select_option("video")
+    ann.get_by_label("Seconds").fill("10")
+    expect(ann.locator("#estimate")).to_contain_text("Voice cost: free", timeout=60_000)
+    ann.get_by_role("button", name="Start").click()
+    expect(ann.get_by_text("Done.")).to_be_visible(timeout=300_000)
+    ann.get_by_role("link", name="Open it").click()
+    expect(ann.get_by_role("heading", name="Scenes")).to_be_visible()
+    state["video_id"] = ann.url.rsplit("/", 1)[-1]
+    until(ann, "document.querySelector('video').readyState >= 1")
+    assert 8 <= ann.evaluate("document.querySelector('video').duration") <= 13
+    assert ann.locator(".transcript li").count() >= 2
+    ann.get_by_label("Platform").select_option("instagram")
+    ann.get_by_role("button", name="Publish").click()
+    expect(ann.get_by_text("Ready to post by hand")).to_be_visible(timeout=120_000)
+    expect(ann.locator("pre.caption")).to_contain_text("PaperMage")
+    shot(ann, "player-video")
+
+
 WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
 
@@ -217,7 +238,8 @@ def test_pages_pass_axe_wcag_aa(ann: Page) -> None:
     for path, ready in (("/", "table.sources tbody tr"), ("/studio", "#estimate"),
                         (f"/sources/{state['source_id']}", ".paras p"),
                         (f"/player/{state['artifact_id']}", ".transcript li"),
-                        ("/jobs", "table.jobs tbody tr")):
+                        (f"/player/{state['video_id']}", ".transcript li"),
+                        ("/jobs", "table.jobs tbody tr"), ("/analytics", "section.card")):
         ann.goto(path)
         ann.locator(ready).first.wait_for()
         ann.wait_for_timeout(500)
@@ -233,7 +255,8 @@ def test_another_owner_sees_nothing_of_it(browser: Browser, server: Server) -> N
     page.goto("/jobs")
     expect(page.get_by_role("heading", name="Jobs")).to_be_visible()
     expect(page.locator("table.jobs tbody tr")).to_have_count(0)
-    for path in (f"/player/{state['artifact_id']}", f"/sources/{state['source_id']}"):
+    for path in (f"/player/{state['artifact_id']}", f"/player/{state['video_id']}",
+                 f"/sources/{state['source_id']}"):
         page.goto(path)
         expect(page.get_by_role("alert")).to_contain_text(re.compile("no (artifact|source)"))
     for api in (f"/api/artifacts/{state['artifact_id']}", f"/api/content/{state['source_id']}",

@@ -13,6 +13,7 @@ const ROUTES = [
   [/^\/player\/([^/]+)$/, 'studio', () => import('./player.js').then((m) => m.playerPage)],
   [/^\/jobs$/, 'jobs', () => import('./jobs.js').then((m) => m.jobsPage)],
   [/^\/jobs\/([^/]+)$/, 'jobs', () => import('./jobs.js').then((m) => m.jobPage)],
+  [/^\/analytics$/, 'analytics', () => import('./analytics.js').then((m) => m.analyticsPage)],
 ];
 
 export function go(path) {

@@ -1,8 +1,9 @@
 // Player with provenance: the episode (or video) with its transcript; the line being spoken is
 // highlighted; a line opens the paragraph it was made from, its quoted span marked, with page
 // and licence. The licence verdict and the attribution text of the whole artifact are shown.
-import {api} from './api.js';
-import {clock, fill, h} from './dom.js';
+import {api, follow} from './api.js';
+import {clock, fill, h, progressBar, setProgress} from './dom.js';
+import {paramFields, valuesOf} from './form.js';
 
 const norm = (s) => s.replace(/\s+/g, ' ').trim();
 
@@ -77,7 +78,48 @@ function licencePanel(lic, attribution) {
     h('pre', {class: 'credit', 'aria-label': 'Attribution text'}, attribution.text));
 }
 
+function resultOf(job) {
+  const r = job.result || {};
+  const link = r.url || r.download_url || r.download;
+  return [h('strong', {}, r.manual ? 'Ready to post by hand: ' : `Published to ${r.platform || 'the platform'}: `),
+    link ? h('a', {href: link, 'data-external': true, rel: 'noopener noreferrer'}, link) : null,
+    r.caption ? [h('h3', {}, 'Caption'), h('pre', {class: 'caption'}, r.caption)] : null];
+}
+
+/** Publish a video: platform, the typed publish options, then the job followed live. */
+async function publishPanel(id, stops) {
+  const opts = await api('/api/publish/options');
+  const platform = h('select', {id: 'platform', name: 'platform'}, opts.platforms.map((p) => h('option', {value: p}, p)));
+  const status = h('div', {'aria-live': 'polite'});
+  const error = h('p', {class: 'error', role: 'alert'});
+  const form = h('form', {onsubmit: async (e) => {
+    e.preventDefault();
+    error.textContent = '';
+    if (!form.reportValidity()) return;
+    try {
+      const job = await api(`/api/publish/${platform.value}/${id}`, {method: 'POST', json: valuesOf(form, opts.parameters, 'pub')});
+      const bar = progressBar(0, 'publishing');
+      const msg = h('p', {class: 'muted'}, job.status);
+      fill(status, bar, msg);
+      stops.push(follow(job.job_id, async (ev) => {
+        if (typeof ev.progress === 'number') setProgress(bar, ev.progress);
+        msg.textContent = ev.message || ev.status || '';
+        if (ev.status === 'completed') fill(status, resultOf(await api(`/api/jobs/${job.job_id}`)));
+        if (ev.status === 'failed' || ev.status === 'cancelled') fill(status, h('p', {class: 'error'}, `${ev.status}: ${ev.error || ''}`));
+      }));
+    } catch (ex) {
+      error.textContent = ex.message;
+    }
+  }}, h('div', {class: 'field'}, h('label', {for: 'platform'}, 'Platform'), platform),
+  h('fieldset', {class: 'params'}, h('legend', {}, 'Options'), paramFields(opts.parameters, 'pub')),
+  error, h('button', {type: 'submit'}, 'Publish'));
+  return h('section', {class: 'card', 'aria-labelledby': 'pub-title'}, h('h2', {id: 'pub-title'}, 'Publish'),
+    h('p', {class: 'muted'}, 'With the AI-content disclosure, the credits and the source links. YouTube and TikTok need their sign-in (librarian publish auth youtube|tiktok); Instagram is prepared for you to post by hand.'),
+    form, status);
+}
+
 export async function playerPage(main, id) {
+  const stops = [];
   const [art, gen, lic, attribution] = await Promise.all([api(`/api/artifacts/${id}`),
     api(`/api/provenance/artifact/${id}/genealogy`), api(`/api/provenance/artifact/${id}/licenses`),
     api(`/api/provenance/artifact/${id}/attribution`)]);
@@ -101,7 +143,8 @@ export async function playerPage(main, id) {
       gen.sources.map((s, i) => [i ? ', ' : '', h('a', {href: `/sources/${s.source_id}`}, s.title || s.source_id)])),
     media, h('div', {class: 'player'}, h('section', {class: 'card', 'aria-labelledby': 'tr-title'},
       h('h2', {id: 'tr-title'}, files.video ? 'Scenes' : 'Transcript'), h('div', {class: 'scroll tall'}, list)), panel),
-    licencePanel(lic, attribution),
+    licencePanel(lic, attribution), files.video ? await publishPanel(id, stops) : null,
     h('section', {class: 'card', 'aria-labelledby': 'files-title'}, h('h2', {id: 'files-title'}, 'Files'), h('ul', {class: 'files'}, downloads),
       art.job_id ? h('p', {}, h('a', {href: `/jobs/${art.job_id}`}, 'How it was made (job trace)')) : null));
+  return () => stops.forEach((stop) => stop());
 }
