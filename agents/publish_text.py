@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from agents.brand import BrandVoice
 from agents.publish_requests import PublishParams
 from tools.licences import get_licence
 
@@ -73,19 +74,25 @@ def summary(segments: list[dict[str, Any]], limit: int = 280) -> str:
     return out
 
 
+def _branded_tags(tags: list[str], brand: BrandVoice) -> list[str]:
+    return list(dict.fromkeys([*brand.use_words, *tags]))
+
+
 def for_youtube(artifact: dict[str, Any], attribution: dict[str, Any],
-                params: PublishParams) -> Publication:
+                params: PublishParams, brand: BrandVoice | None = None) -> Publication:
+    brand = brand or BrandVoice()
     short = is_short(artifact)
     title = (params.title or artifact["title"])[:YT_TITLE_MAX - 8]
     if short:
         title += " #Shorts"
     topic = (artifact.get("recipe") or {}).get("parameters", {}).get("topic")
-    tags = params.tags or _tags(title, topic, attribution["sources"], 12)
+    tags = _branded_tags(params.tags or _tags(title, topic, attribution["sources"], 12), brand)
     while len(",".join(tags)) > YT_TAGS_MAX_CHARS:
         tags = tags[:-1]
-    parts = [params.intro or summary(attribution["segments"]), DISCLOSURE]
+    parts = [brand.intro, params.intro or summary(attribution["segments"]), DISCLOSURE]
     if params.credits:
         parts.append("Sources:\n" + "\n".join(credit_lines(attribution["sources"])))
+    parts.append(brand.outro)
     if short:
         parts.append("#Shorts")
     text = "\n\n".join(p for p in parts if p).replace("<", "(").replace(">", ")")
@@ -99,15 +106,18 @@ def credit_line(sources: list[dict[str, Any]]) -> str:
 
 
 def for_tiktok(artifact: dict[str, Any], attribution: dict[str, Any],
-               params: PublishParams) -> Publication:
+               params: PublishParams, brand: BrandVoice | None = None) -> Publication:
+    brand = brand or BrandVoice()
     title = params.title or artifact["title"]
     topic = (artifact.get("recipe") or {}).get("parameters", {}).get("topic")
-    tags = params.tags or _tags(title, topic, attribution["sources"], 6)
+    tags = _branded_tags(params.tags or _tags(title, topic, attribution["sources"], 6), brand)
     hashtags = " ".join("#" + re.sub(r"[^0-9A-Za-z_]", "", t) for t in tags)
-    parts = [params.intro or title, "AI-generated from the cited sources.", hashtags]
+    parts = [brand.intro, params.intro or title, "AI-generated from the cited sources.",
+             hashtags]
     if params.credits:
         parts.append(credit_line(attribution["sources"]))
         links = [s["link"] for s in attribution["sources"] if s.get("link")]
         parts += links
+    parts.append(brand.outro)
     return Publication(title, "\n".join(p for p in parts if p)[:TT_CAPTION_MAX], tags,
                        is_short(artifact))

@@ -24,7 +24,7 @@ from graphs import narrated
 from graphs.narrated import Measured, NarratedState, Plan
 from graphs.podcast import default_title
 from graphs.spec import GraphSpec
-from services import assets
+from services import assets, brand
 from services.provenance import record_artifact
 from storage import db, library
 from tools import video
@@ -184,7 +184,8 @@ async def assemble(state: NarratedState, runtime: Runtime[RunContext]) -> dict[s
     req = request(state)
     scenes, passages = state["scenes"], state["passages"]
     w, h = video.SIZES[req.aspect]
-    logo = await assets.image_file(ctx.settings, ctx.owner, req.logo) if req.logo else None
+    logo_id = req.logo or (await brand.get(ctx.settings, ctx.owner)).logo  # brand default
+    logo = await assets.image_file(ctx.settings, ctx.owner, logo_id) if logo_id else None
     style = video.Style(w, h, captions=req.captions, watermark=req.watermark,
                         logo=str(logo) if logo else None)
 

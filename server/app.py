@@ -61,7 +61,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from server import (
         health,
         routes_analytics,
+        routes_batch,
         routes_chat,
+        routes_config,
         routes_content,
         routes_jobs,
         routes_keys,
@@ -86,6 +88,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes_publish.router)
     app.include_router(routes_trends.router)
     app.include_router(routes_analytics.router)
+    app.include_router(routes_batch.router)
+    app.include_router(routes_config.router)
     app.include_router(health.router)
     app.include_router(routes_keys.router)
     app.include_router(routes_studio.router)

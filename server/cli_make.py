@@ -188,6 +188,7 @@ def make_video(
     commercial: Annotated[bool | None, opt(V, "commercial", "--commercial/--any-licence")
                           ] = None,
     trend: Annotated[int | None, typer.Option(
+        min=1, max=2**31 - 1,
         help="A trend id (`librarian trends`): a short on its topic from the library's "
              "supporting sources (refused when there are none).")] = None,
     review: Annotated[bool | None, opt(V, "review", "--review/--no-review")] = None,

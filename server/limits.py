@@ -53,13 +53,15 @@ def store(settings: Settings) -> Storage:
 
 
 async def hit(settings: Settings, items: list[RateLimitItem], *ids: str,
-              moving: bool = True) -> float | None:
-    """Count one hit against every item; the seconds to wait when one is exhausted, else None."""
+              moving: bool = True, cost: int = 1) -> float | None:
+    """Count `cost` hits against every item (all or none); the seconds to wait when one is
+    exhausted, else None."""
     storage = store(settings)
     limiter = MovingWindowRateLimiter(storage) if moving else FixedWindowRateLimiter(storage)
     try:
         for item in items:
-            if not await limiter.hit(item, *ids):
+            short = cost > 1 and not await limiter.test(item, *ids, cost=cost)  # none taken
+            if short or not await limiter.hit(item, *ids, cost=cost):
                 stats = await limiter.get_window_stats(item, *ids)
                 return max(1.0, stats.reset_time - time.time())
     except Exception as exc:  # noqa: BLE001 - a counter store outage must not fail requests
@@ -85,16 +87,16 @@ def parse(value: str) -> list[RateLimitItem]:
     return [] if value.strip().lower() in ("", "none", "off") else parse_many(value)
 
 
-async def charge_export(settings: Settings, owner: str, fmt: str) -> None:
-    """Count one generation of `fmt` for `owner` against the daily quota (LIBRARIAN_EXPORT_QUOTA).
-    """
+async def charge_export(settings: Settings, owner: str, fmt: str, count: int = 1) -> None:
+    """Count `count` generations of `fmt` for `owner` against the daily quota
+    (LIBRARIAN_EXPORT_QUOTA): all of them, or none when they do not fit."""
     per_day = settings.export_quota.get(fmt)
     if per_day is None:
         return
     if per_day <= 0:
         raise Forbidden(f"{fmt} generation is switched off (LIBRARIAN_EXPORT_QUOTA)")
     wait = await hit(settings, [RateLimitItemPerDay(per_day)], "export", fmt, owner,
-                     moving=False)
+                     moving=False, cost=count)
     if wait is not None:
         raise RateLimited(f"daily quota of {per_day} {fmt} generation(s) used up "
                           f"(LIBRARIAN_EXPORT_QUOTA); try again in {math.ceil(wait)} s", wait)

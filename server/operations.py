@@ -173,3 +173,21 @@ async def check_publish(settings: Settings, owner: str, platform: str, artifact_
         await publishing.auth_for(settings, owner, req.platform)
     await limits.charge_publish(settings, owner)
     return req.model_dump(exclude_none=True)
+
+
+async def check_video_batch(settings: Settings, owner: str, req: Any) -> list[dict[str, Any]]:
+    """Every video's job input (`agents.batch_requests.VideoBatchRequest`), all checked (and the
+    daily video quota charged for all of them) before any job starts."""
+    from agents.requests import VideoExport
+    from server import limits
+
+    inputs = []
+    for n, item in enumerate(req.videos):
+        export = VideoExport(format="video", parameters=item.parameters,
+                             source_ids=item.source_ids, priority=req.priority)
+        try:
+            inputs.append(await check_export(settings, owner, export))
+        except BadInput as exc:
+            raise BadInput(f"videos.{n}: {exc}") from None
+    await limits.charge_export(settings, owner, "video", count=len(inputs))
+    return inputs

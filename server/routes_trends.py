@@ -25,8 +25,8 @@ async def list_trends(settings: SettingsDep, owner: Owner,
 @router.get("/api/trends/{trend_id}/sources",
             responses={403: {"description": "no supporting source in your library"},
                        404: {"description": "no such trend"}})
-async def trend_sources(trend_id: Annotated[int, Path(ge=1)], settings: SettingsDep,
-                        owner: Owner) -> dict[str, Any]:
+async def trend_sources(trend_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+                        settings: SettingsDep, owner: Owner) -> dict[str, Any]:
     """The topic and supporting source ids to make a video from (`POST /api/content/export`
     with `format: video`); refused for a trend the library does not support."""
     return await trends.video_input(settings, owner, trend_id)

@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from agents import publish_text
+from agents.brand import avoided
 from agents.publish_requests import PublishRequest
+from services import brand
 from services.lineage import attribution, check_commercial_use, source_licences
 from storage import artifacts as artifacts_db
 from storage import db, edges, tokens
@@ -210,8 +212,13 @@ async def prepare(settings: Settings, owner: str, req: PublishRequest) -> dict[s
         s["link"] = links.get(s["source_id"])
     info = {"title": art.title, "meta": art.meta or {}, "duration_s": art.duration_s,
             "recipe": art.recipe or {}}
+    profile = await brand.get(settings, owner)
+    words = avoided(profile, f"{req.title or art.title} {req.intro or ''}")
+    if words:
+        raise Forbidden(f"publishing refused by your brand voice: the title or intro uses "
+                        f"{', '.join(repr(w) for w in words)} (a word to avoid)")
     make = publish_text.for_youtube if req.platform == "youtube" else publish_text.for_tiktok
-    pub = make(info, attr, req)  # a caption for TikTok and for posting on Instagram by hand
+    pub = make(info, attr, req, profile)  # a caption for TikTok and Instagram (by hand)
     check_share_alike(verdict, pub.description)
     return {"title": pub.title, "description": pub.description, "tags": pub.tags,
             "is_short": pub.is_short, "video_key": art.files["video"],

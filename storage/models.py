@@ -236,3 +236,12 @@ class PlatformMetric(Base):
     shares: Mapped[int | None] = mapped_column(Integer)
     watch_minutes: Mapped[float | None] = mapped_column(Float)
     fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OwnerProfile(Base):
+    """An owner's configuration: the brand voice the writers, renderer and publisher apply."""
+
+    __tablename__ = "owner_profiles"
+    owner: Mapped[str] = mapped_column(String(200), primary_key=True)
+    brand_voice: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -97,6 +97,7 @@ class Settings(BaseSettings):
     llm_api_key: SecretStr | None = None
     llm_model: str | None = None
     elevenlabs_api_key: SecretStr | None = None
+    elevenlabs_url: str = "https://api.elevenlabs.io"  # voice cloning (tools.voice_clone)
     kling_api_key: SecretStr | None = None  # cloud video clips (tools.video_backends)
     veo_api_key: SecretStr | None = None
     runway_api_key: SecretStr | None = None
@@ -167,7 +168,7 @@ class Settings(BaseSettings):
 
     @field_validator("s3_url", "qdrant_url", "api_url", "llm_base_url", "youtube_api_url",
                      "youtube_analytics_url", "google_auth_url", "google_token_url",
-                     "google_trends_url", "tiktok_api_url", "tiktok_auth_url")
+                     "google_trends_url", "tiktok_api_url", "tiktok_auth_url", "elevenlabs_url")
     @classmethod
     def _http(cls, v: str | None, info: object) -> str | None:
         name = "LIBRARIAN_" + str(getattr(info, "field_name", "url")).upper()

@@ -13,7 +13,7 @@ from schemathesis.checks import not_a_server_error
 
 from server.app import create_app
 from storage.settings import load_settings
-from tests.fakes.platforms import serve, settings_for
+from tests.fakes.platforms import EL_KEY, serve, settings_for
 from tests.test_trends import rss
 
 EXAMPLES = 8
@@ -23,7 +23,7 @@ def test_no_server_errors(tmp_path: Path) -> None:
     with serve() as fake:  # the platforms' APIs (trends, publishing) on loopback
         fake.trends_rss = rss([("coral reef bleaching", "50K+")])
         app = create_app(load_settings(home=tmp_path, auth="none", max_upload_bytes=65536,
-                                       **settings_for(fake)))
+                                       elevenlabs_api_key=EL_KEY, **settings_for(fake)))
         _fuzz(app)
 
 

@@ -220,3 +220,46 @@ async def test_instagram_is_prepared_for_manual_posting(settings: Settings,
     assert job.result["download_url"] == f"/api/artifacts/{aid}/files/video"
     assert "Credit: Reyes & Li (2021), CC-BY-4.0" in job.result["caption"]
     assert not fake.log
+
+
+async def test_brand_voice_shapes_and_guards_what_is_published(settings: Settings,
+                                                               fake: Fake) -> None:
+    from agents.brand import BrandVoice
+    from services import brand
+
+    cfg = fake_settings(settings, fake)
+    aid, _ = await video_artifact(cfg, ["CC-BY-4.0"], size=10 * KiB)
+    await brand.put(cfg, "local", BrandVoice(
+        tone="calm", use_words=["reefscience"], avoid_words=["miracle"],
+        intro="Reef Notes: science in a minute.", outro="Follow for more reef science."))
+    req = PublishRequest(platform="tiktok", artifact_id=aid)
+    got = await publishing.prepare(cfg, "local", req)
+    caption = got["description"]
+    assert caption.startswith("Reef Notes: science in a minute.")
+    assert caption.endswith("Follow for more reef science.") and "#reefscience" in caption
+    yt = await publishing.prepare(cfg, "local", req.model_copy(update={"platform": "youtube"}))
+    assert yt["tags"][0] == "reefscience" and yt["description"].startswith("Reef Notes")
+    with pytest.raises(Forbidden, match="brand voice.*'miracle'"):
+        await publishing.prepare(cfg, "local", req.model_copy(update={
+            "title": "A Miracle for reefs"}))
+    from storage.errors import BadInput
+
+    with pytest.raises(BadInput, match="logo"):
+        await brand.put(cfg, "local", BrandVoice(logo="not-an-image"))
+
+
+async def test_voice_clone_posts_the_sample_to_elevenlabs(settings: Settings,
+                                                          fake: Fake) -> None:
+    from tests.fakes.platforms import EL_KEY
+    from tools import voice_clone
+
+    cfg = fake_settings(settings, fake, elevenlabs_api_key=EL_KEY)
+    voice = await voice_clone.clone(cfg, "Ana", [("ana.wav", b"RIFF....WAVE", "audio/wav")])
+    assert voice == "elevenlabs:clonedVoice123"
+    sent = fake.requests("/v1/voices/add")[0]
+    assert sent["form"] == {"name": "Ana", "files": ["ana.wav"]}
+    with pytest.raises(ConfigError, match="LIBRARIAN_ELEVENLABS_API_KEY"):
+        await voice_clone.clone(fake_settings(settings, fake), "Ana", [])
+    with pytest.raises(Forbidden, match="rejected"):
+        await voice_clone.clone(fake_settings(settings, fake, elevenlabs_api_key="wrong-key-1"),
+                                "Ana", [("a.wav", b"x", "audio/wav")])

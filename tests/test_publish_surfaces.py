@@ -160,3 +160,38 @@ def test_cli_publish_and_its_one_line_refusals(library: dict[str, Any], fake: Fa
     assert key.returncode == 0 and len(key.stdout.strip()) == 44
     placeholder = run("publish", "auth", "youtube", LIBRARIAN_TOKEN_KEY="changeme")
     assert placeholder.returncode == 2 and "placeholder" in placeholder.stderr
+
+
+def test_rest_config_and_video_batch(server: str, library: dict[str, Any]) -> None:
+    with httpx.Client(base_url=server, timeout=30) as c:
+        assert c.get("/api/config/brand-voice").json()["intro"] is None
+        put = c.put("/api/config/brand-voice", json={"tone": "calm", "intro": "Reef Notes.",
+                                                     "accent_color": "#22AA88"})
+        assert put.status_code == 200 and put.json()["accent_color"] == "#22AA88"
+        assert c.get("/api/config/brand-voice").json()["intro"] == "Reef Notes."
+        assert c.put("/api/config/brand-voice", json={"accent_color": "green"}
+                     ).status_code == 422
+        assert c.put("/api/config/brand-voice", json={"logo": "nope"}).status_code == 400
+        ids = {t["template_id"]: t for t in c.get("/api/config/templates").json()}
+        assert ids["video/short"]["parameters"]["aspect"] == "9:16"
+        assert ids["podcast/lecture"]["parameters"]["hosts"] == 1
+        clone = c.post("/api/config/voice-clone", files={"file": ("a.wav", b"RIFF")},
+                       data={"name": "Ana"})
+        assert clone.status_code == 503 and "LIBRARIAN_ELEVENLABS_API_KEY" in clone.text
+
+        video = {"source_ids": ["src-0"], "parameters": {"style": "short"}}
+        assert c.post("/api/video/batch", json={"videos": [video] * 11}).status_code == 422
+        gone = c.post("/api/video/batch", json={"videos": [video, {"source_ids": ["nope"]}]})
+        assert gone.status_code == 404
+        made = c.post("/api/video/batch", json={"videos": [video, video]})
+        assert made.status_code == 202, made.text
+        batch = made.json()
+        assert len({j["job_id"] for j in batch["jobs"]}) == 2
+        over = c.post("/api/video/batch", json={"videos": [video, video]})
+        assert over.status_code == 429  # 3 videos a day: two fit, four do not, none started
+        status = c.get(f"/api/video/batch/{batch['batch_id']}").json()
+        assert [j["job_id"] for j in status["jobs"]] == [j["job_id"] for j in batch["jobs"]]
+        assert sum(status["counts"].values()) == 2
+        assert c.get("/api/video/batch/none").status_code == 404
+        for j in batch["jobs"]:
+            c.post(f"/api/jobs/{j['job_id']}/cancel")

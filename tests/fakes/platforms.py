@@ -25,6 +25,7 @@ from starlette.routing import Route
 
 CLIENT_ID, CLIENT_SECRET = "fake-client.apps.googleusercontent.com", "fake-google-secret-1"
 TT_KEY, TT_SECRET = "fake-tiktok-key", "fake-tiktok-secret-1"
+EL_KEY = "fake-elevenlabs-key-1"
 
 
 def google_error(code: int, reason: str, message: str, domain: str = "youtube") -> Response:
@@ -289,7 +290,22 @@ def build_app(fake: Fake) -> Starlette:
         return tt_ok({"videos": [{"id": i, **fake.tt_stats[i]} for i in ids
                                  if i in fake.tt_stats]})
 
+    async def el_add_voice(request: Request) -> Response:
+        form = await request.form()
+        files = form.getlist("files")
+        fake.log.append({"method": "POST", "path": request.url.path, "query": {},
+                         "headers": dict(request.headers), "body": b"",
+                         "length": 0, "form": {"name": form.get("name"),
+                                               "files": [getattr(f, "filename", "")
+                                                         for f in files]}})
+        if request.headers.get("xi-api-key") != EL_KEY:
+            return JSONResponse({"detail": {"status": "invalid_api_key"}}, status_code=401)
+        if not form.get("name") or not files:
+            return JSONResponse({"detail": {"status": "invalid_request"}}, status_code=422)
+        return JSONResponse({"voice_id": "clonedVoice123", "requires_verification": False})
+
     return Starlette(routes=[
+        Route("/el/v1/voices/add", el_add_voice, methods=["POST"]),
         Route("/oauth2/auth", authorize), Route("/tt-auth/", authorize),
         Route("/oauth2/token", google_token, methods=["POST"]),
         Route("/tt/v2/oauth/token/", tiktok_token, methods=["POST"]),
@@ -371,4 +387,5 @@ def settings_for(fake: Fake) -> dict[str, str]:
             "google_trends_url": f"{b}/trends/trending/rss", "tiktok_api_url": f"{b}/tt",
             "tiktok_auth_url": f"{b}/tt-auth/", "youtube_client_id": CLIENT_ID,
             "youtube_client_secret": CLIENT_SECRET, "tiktok_client_key": TT_KEY,
-            "tiktok_client_secret": TT_SECRET, "youtube_api_key": "fake-yt-api-key-1"}
+            "tiktok_client_secret": TT_SECRET, "youtube_api_key": "fake-yt-api-key-1",
+            "elevenlabs_url": f"{b}/el"}
