@@ -15,7 +15,7 @@ from storage.settings import Settings
 from tests.fakes.platforms import Fake, serve
 from tests.publishkit import fake_settings, sign_in, video_artifact
 
-pytestmark = pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
+pytestmark = pytest.mark.parametrize("settings", ["sqlite", "postgres"], indirect=True)
 
 
 @pytest.fixture

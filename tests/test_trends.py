@@ -21,7 +21,7 @@ from storage.settings import Settings, load_settings
 from tests.conftest import TESTDATA
 from tests.fakes.platforms import Fake, serve, settings_for
 
-pytestmark = pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
+pytestmark = pytest.mark.parametrize("settings", ["sqlite", "postgres"], indirect=True)
 
 
 def rss(items: list[tuple[str, str]]) -> str:
@@ -159,6 +159,8 @@ def test_cli_trends_and_a_video_from_an_unsupported_trend_refused(
     env = {k: v for k, v in os.environ.items() if not k.startswith("LIBRARIAN_")}
     env.update({f"LIBRARIAN_{k.upper()}": v for k, v in settings_for(fake).items()})
     env.update(LIBRARIAN_HOME=str(settings.home), LIBRARIAN_VOICE_ENGINE="piper")
+    if settings.database_url:
+        env["LIBRARIAN_DATABASE_URL"] = settings.database_url
     proc = subprocess.run([str(LIBRARIAN), "trends", "--region", "US", "--json"], env=env,
                           capture_output=True, text=True, timeout=120, cwd=REPO)
     assert proc.returncode == 0, proc.stderr
