@@ -3,8 +3,9 @@
 Each case (evals/datasets/content.yaml) imports its sources, researches, writes and grounds a
 script exactly as the podcast graph does (same agents), then scores key-point coverage, question
 answer relevance, generic questions, fragments, labels, repetition, title mentions, framing
-share, turn alternation and the estimated length error. Audio length is scored by the podcast
-suite; this one is fast enough to run on every paper of the corpus.
+share, turn alternation and the estimated length error; with an LLM configured, an LLM judge
+adds faithfulness and engagingness (evals/llm_judge.py, reported, not gated). Audio length is
+scored by the podcast suite; this one is fast enough to run on every paper of the corpus.
 """
 
 from __future__ import annotations
@@ -101,6 +102,20 @@ def score(lines: list[Line], inp: WriterInput, abstract: str, titles: list[str],
             "est_length_error": abs(total - requested) / requested}
 
 
+async def llm_judged(settings: Settings, lines: list[Line], inp: WriterInput
+                     ) -> dict[str, Any]:
+    """The LLM judge's grades when an LLM is configured (else none); a judge that fails is
+    noted, the case stands on its deterministic metrics."""
+    if not settings.llm_configured:
+        return {"skipped": "no LLM configured (LIBRARIAN_LLM_BASE_URL, LIBRARIAN_LLM_MODEL)"}
+    from evals.llm_judge import judge_script
+
+    try:
+        return await judge_script(settings, lines, inp.passages)
+    except Exception as exc:  # a judge outage is reported, never a failed case
+        return {"error": f"{type(exc).__name__}: {exc}"}
+
+
 async def run_content(ctx: dict[str, Any]) -> list[dict[str, Any]]:
     """Score every case of the content dataset (errors are cases, not crashes)."""
     import yaml
@@ -118,9 +133,12 @@ async def run_content(ctx: dict[str, Any]) -> list[dict[str, Any]]:
             ids = await import_sources(settings, spec["sources"])
             abstract, titles = await abstracts(settings, ids)
             values = score(lines, inp, abstract, titles, ctx["calibration"].threshold)
+            judged = await llm_judged(settings, lines, inp)
+            values.update({k: judged.pop(k) for k in ("llm_faithfulness", "llm_engagingness")
+                           if k in judged})
             out.append(case("content", spec["id"], values, lines=len(lines),
                             script=[f"{line.speaker}: {line.text}" for line in lines],
-                            held_out=bool(spec.get("held_out"))))
+                            held_out=bool(spec.get("held_out")), llm_judge=judged))
         except Exception as exc:  # one broken case is a failed gate, not a crashed suite
             out.append({"suite": "content", "case": spec["id"], "metrics": {}, "details": {},
                         "error": f"{type(exc).__name__}: {exc}"})

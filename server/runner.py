@@ -204,10 +204,10 @@ async def _finish(settings: Settings, job: Job, status: JobStatus, listener: Lis
                   error: str | None = None, result: dict[str, Any] | None = None,
                   retriable: bool = False) -> None:
     if status == JobStatus.REVIEW:  # not finished: the checkpoint and staged inputs stay
-        async with db.session(settings) as s:
-            await jobs_db.update_job(s, job.id, status=status, stage="review",
-                                     message="script ready for review")
-        await _emit(listener, {"job_id": job.id, "type": "status", "status": status})
+        if await db.write(settings, lambda s: jobs_db.update_job(
+                s, job.id, run=job.attempts, status=status, stage="review",
+                message="script ready for review")):
+            await _emit(listener, {"job_id": job.id, "type": "status", "status": status})
         return
     values: dict[str, Any] = {"status": status, "finished_at": now(), "error": error}
     if status == JobStatus.COMPLETED:

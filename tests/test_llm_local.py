@@ -143,3 +143,19 @@ async def test_llm_writer_lines_are_grounded(local: Settings,
         assert line.quote and line.quote.lower() in cited_text(ATTN_PASSAGES, line.citations)
 
 
+
+
+async def test_llm_judge_grades_a_script(local: Settings,
+                                         model: Callable[[int], BaseChatModel]) -> None:
+    """The content suite's LLM judge against the real server: two grades in [0, 1] and a
+    reason, in whichever structured mode the server honours."""
+    from agents.script import Line
+    from evals.llm_judge import judge_script
+
+    p = ATTN_PASSAGES[1]
+    lines = [Line(speaker="Alex", kind="question", text="How well does it translate?",
+                  citations=[p.chunk_id]),
+             Line(speaker="Sam", text=p.text.split(". ")[0] + ".", citations=[p.chunk_id])]
+    got = await judge_script(local, lines, ATTN_PASSAGES, model(200))
+    assert 0.0 <= got["llm_faithfulness"] <= 1.0 and 0.0 <= got["llm_engagingness"] <= 1.0
+    assert got["usage"].get("total_tokens", 0) > 0
