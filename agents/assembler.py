@@ -15,6 +15,7 @@ from agents.script import Host, Line, Passage
 from storage.objects import objects
 from storage.settings import Settings
 from tools.audio import AudioMeta, LineAudio, assemble
+from tools.lang import Lang, pack
 
 PAUSE_SAME = 0.3
 PAUSE_CHANGE = 0.45
@@ -59,13 +60,14 @@ def chapters(lines: list[Line]) -> list[tuple[str, int]]:
     return out
 
 
-def credits(passages: list[Passage]) -> list[str]:
+def credits(passages: list[Passage], lang: Lang | None = None) -> list[str]:
     """One APA-like line per source, in the order the episode presents them."""
     seen: dict[str, str] = {}
     for p in passages:
         if p.source_id in seen:
             continue
-        authors = ", ".join(p.source_authors) if p.source_authors else "Unknown author"
+        authors = ", ".join(p.source_authors) if p.source_authors else \
+            (lang or pack()).text("unknown_author")
         year = f" ({p.source_year})" if p.source_year else ""
         seen[p.source_id] = f"{authors}{year}. {p.source_title}."
     return list(seen.values())

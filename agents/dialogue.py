@@ -12,33 +12,33 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from agents.script import Line, Passage, WriterInput, estimate_seconds, words
-from agents.spoken import NUMBERS, SHOW_NAME, Candidate, short_authors, spoken_title
+from agents.spoken import Candidate, short_authors, spoken_title
+from tools.lang import Lang, pack
 
 SHORT_S = 50.0  # below this target the intro and outro are compact
 MAX_ANSWER_WORDS = 45
-SIGNPOSTS = {"problem": "Let's start with the problem.",
-             "background": "Some background first.",
-             "method": "Here's how they went about it.",
-             "result": "Now to what they found.",
-             "limitation": "There is a caveat.",
-             "implication": "And here's why it matters."}
-OPENERS = ["Right,", "Okay,", "Got it,", "Interesting,"]
-HANDOFF = ["Let's start with", "Next up,", "Now let's turn to", "And finally,"]
-DEBATE_FOR = ["I'd say the case is strong.", "Look at the evidence.", "Here's my side."]
-DEBATE_AGAINST = ["I'm not convinced.", "But there's a weak spot.", "Not so fast."]
-CRITIQUE = {"strength": "Let's weigh the strengths first.", "weakness": "Now the weaknesses."}
-_SPAN = re.compile(r"(?<![\w.])(\d[\d.,]*\s*(?:percent|million|billion|thousand)?"
-                   r"(?:\s+[A-Za-z][\w-]*){1,3})")
-_STOPS = set("and or but of to in on at by for with from as is are was were the a an that "
-             "which who than".split())
+
+
+def lang_of(inp: WriterInput) -> Lang:
+    """The language the script is written in (its framing lines, questions, credits)."""
+    return pack(inp.brief.language)
+
+
+@lru_cache(maxsize=16)
+def _span(code: str) -> re.Pattern[str]:
+    """A number and the 1-3 words after it (what it counts)."""
+    units = pack(code)["reaction_units"]
+    return re.compile(r"(?<![\w.])(\d[\d.,]*\s*(?:" + units + r")?(?:\s+[^\W\d_][\w-]*){1,3})")
 
 
 @dataclass
 class Script:
     """Lines under construction, with strict turn-taking."""
 
+    lang: Lang = field(default_factory=pack)
     lines: list[Line] = field(default_factory=list)
     asked: set[str] = field(default_factory=set)
     solo: bool = False  # one voice: its lines follow each other
@@ -64,8 +64,8 @@ class Script:
 
     def question(self, c: Candidate) -> str:
         """The most relevant unused question leading into c."""
-        options = c.questions or [f"What about {c.phrases[0]}?" if c.phrases else
-                                  "What else do they report?"]
+        options = c.questions or [self.lang.text("what_about", x=c.phrases[0]) if c.phrases
+                                  else self.lang.text("what_else")]
         for q in options:
             if q not in self.asked:
                 self.asked.add(q)
@@ -87,28 +87,32 @@ def segments(chosen: list[Candidate]) -> list[list[Candidate]]:
     return out
 
 
-def reaction(seg: list[Candidate], n: int) -> str:
+def reaction(seg: list[Candidate], n: int, lang: Lang) -> str:
     """A short restatement of an answer: its first number with what it counts, else its key
     phrase (every word from the answer)."""
     text = " ".join(c.spoken for c in seg)
-    found = _SPAN.search(text)
+    found = _span(lang.code).search(text)
+    stops = set(lang["reaction_stops"])
+    openers = lang["framing"]["openers"]
     if found:
         span = found.group(1).split()
-        while span and span[-1].lower() in _STOPS:
+        while span and span[-1].lower() in stops:
             span.pop()
         restated = " ".join(span).rstrip(",.;:")
     else:
         restated = seg[0].phrases[0] if seg[0].phrases else ""
     if not restated or len(restated.split()) < 2 and not found:
         return ""
-    return f"{OPENERS[n % len(OPENERS)]} {restated}."
+    return f"{openers[n % len(openers)]} {restated}."
 
 
 def answer(script: Script, speaker: str, seg: list[Candidate], prefix: str = "") -> None:
     text = " ".join(c.spoken for c in seg)
-    if prefix == "And":
-        if text.startswith("However, "):
-            prefix, text = "But", text[len("However, "):]
+    lang = script.lang
+    if prefix == lang.text("and_word"):
+        however = lang.text("however")
+        if text.startswith(however):
+            prefix, text = lang.text("but_word"), text[len(however):]
         if len(text) > 1 and text[1].islower():
             text = text[0].lower() + text[1:]
     script.say(speaker, "content", f"{prefix} {text}".strip(), [c.passage for c in seg],
@@ -116,59 +120,56 @@ def answer(script: Script, speaker: str, seg: list[Candidate], prefix: str = "")
                role=seg[0].role)
 
 
-def names_of(others: list[str]) -> str:
-    return ", ".join(others[:-1]) + (" and " if len(others) > 1 else "") + others[-1]
-
-
 def intro(script: Script, inp: WriterInput, firsts: list[Passage]) -> None:
     """Welcome, hosts, and (for one source) its short title, authors and year."""
+    lang = script.lang
     hosts = [h.name for h in inp.hosts]
     fmt, anchor = inp.brief.format, hosts[0]
     one = len(firsts) == 1
-    what = by_line_short(firsts[0]) if one else f"{NUMBERS[len(firsts)]} papers"
+    what = by_line_short(firsts[0], lang) if one else lang.text("papers",
+                                                                 n=lang.number(len(firsts)))
     if inp.target_seconds < SHORT_S:
-        text = f"I'm {anchor}, and this is a quick look at {what}."
+        key = "quick"
     elif len(hosts) == 1 or fmt == "brief" or inp.brief.style == "lecture":
-        text = f"Welcome to {SHOW_NAME}. I'm {anchor}, and today I'm walking you through {what}."
-    elif fmt == "debate":
-        text = (f"Welcome to {SHOW_NAME}. I'm {anchor}, here with {hosts[1]}, and today we "
-                f"debate {what}. I'll make the case for it, {hosts[1]} the case against.")
-    elif fmt == "critique":
-        text = (f"Welcome to {SHOW_NAME}. I'm {anchor}, here with {names_of(hosts[1:])}, and "
-                f"today we weigh the strengths and weaknesses of {what}.")
+        key = "solo"
     else:
-        text = (f"Welcome to {SHOW_NAME}. I'm {anchor}, here with {names_of(hosts[1:])}, and "
-                f"today we're looking at {what}.")
-    script.say(anchor, "intro", text, firsts, section="Introduction")
+        key = fmt if fmt in {"debate", "critique"} else "conversation"
+    text = lang.text(f"intro.{key}", show=lang["show_name"], anchor=anchor, what=what,
+                     other=hosts[1] if len(hosts) > 1 else "",
+                     others=lang.join(hosts[1:]) if len(hosts) > 1 else "")
+    script.say(anchor, "intro", text, firsts, section=lang.text("chapters.intro"))
 
 
-def by_line_short(p: Passage) -> str:
-    who = short_authors(p.source_authors)
-    out = f"\u201c{spoken_title(p.source_title)}\u201d"
+def by_line_short(p: Passage, lang: Lang | None = None) -> str:
+    """"Title" by X, from 2020 (in the language)."""
+    lang = lang or pack()
+    who = short_authors(p.source_authors, lang)
+    out = f"\u201c{spoken_title(p.source_title, lang)}\u201d"
     if who:
-        out += f" by {who}"
-    return out + (f", from {p.source_year}" if p.source_year else "")
+        out += " " + lang.text("by", who=who)
+    return out + (lang.text("from_short", year=p.source_year) if p.source_year else "")
 
 
 def outro(script: Script, inp: WriterInput, firsts: list[Passage]) -> None:
     """Credits by authors (titles are not spoken again)."""
+    lang = script.lang
     anchor = inp.hosts[0].name
     speaker = anchor if script.last != anchor or script.solo else inp.hosts[1].name
-    who = [short_authors(p.source_authors) for p in firsts]
+    who = [short_authors(p.source_authors, lang) for p in firsts]
     named = list(dict.fromkeys(w for w in who if w))
-    credit = ("the work of " + names_of(named)) if named else "the sources"
-    if inp.target_seconds < SHORT_S:
-        text = f"That was {credit}; references are in the show notes."
-    else:
-        text = (f"That's all for today. Everything you heard came from {credit}; full "
-                f"references are in the show notes. Thanks for listening.")
-    script.say(speaker, "outro", text, firsts, section="Credits")
+    credit = lang.text("outro.credit", names=lang.join(named)) if named else \
+        lang.text("outro.sources")
+    key = "quick" if inp.target_seconds < SHORT_S else "full"
+    script.say(speaker, "outro", lang.text(f"outro.{key}", credit=credit), firsts,
+               section=lang.text("chapters.credits"))
 
 
 def compose(inp: WriterInput, chosen: list[Candidate], groups: list[list[Passage]]) -> list[Line]:
     """The script for the chosen sentences, voiced by style and format."""
     one_voice = len(inp.hosts) == 1 or inp.brief.style == "lecture" or inp.brief.format == "brief"
-    script = Script(solo=one_voice)
+    lang = lang_of(inp)
+    script = Script(lang=lang, solo=one_voice)
+    handoffs = lang["framing"]["handoff"]
     spoken = [g for g in groups if any(c.passage.source_id == g[0].source_id for c in chosen)]
     firsts = [g[0] for g in spoken or groups]
     intro(script, inp, firsts)
@@ -176,8 +177,8 @@ def compose(inp: WriterInput, chosen: list[Candidate], groups: list[list[Passage
         segs = segments([c for c in chosen if c.passage.source_id == group[0].source_id])
         handoff = ""
         if len(firsts) > 1:
-            handoff = f"{HANDOFF[min(si, 2) if si < len(spoken) - 1 or si == 0 else 3]} " \
-                      f"{by_line_short(group[0])}."
+            handoff = f"{handoffs[min(si, 2) if si < len(spoken) - 1 or si == 0 else 3]} " \
+                      f"{by_line_short(group[0], lang)}."
         if one_voice:
             lecture(script, inp, segs, handoff, group[0])
         elif inp.brief.format == "debate":
@@ -198,7 +199,8 @@ def lecture(script: Script, inp: WriterInput, segs: list[list[Candidate]], hando
     prev = ""
     for seg in segs:
         role = seg[0].role
-        post = SIGNPOSTS[role] if role != prev and inp.target_seconds >= SHORT_S else ""
+        post = script.lang.text(f"signposts.{role}") if role != prev and \
+            inp.target_seconds >= SHORT_S else ""
         prev = role
         script.lines.append(Line(speaker=anchor, kind="content",
                                  text=f"{post} {' '.join(c.spoken for c in seg)}".strip(),
@@ -215,6 +217,7 @@ def dialogue(script: Script, inp: WriterInput, segs: list[list[Candidate]], hand
     interview = inp.brief.style == "interview"
     guests = hosts[1:]
     critique = inp.brief.format == "critique"
+    lang = script.lang
     said_weak = False
     prev: list[Candidate] | None = None
     for k, seg in enumerate(segs):
@@ -226,14 +229,14 @@ def dialogue(script: Script, inp: WriterInput, segs: list[list[Candidate]], hand
                 hosts[1 + (k + si) % (len(hosts) - 1)] if asker == hosts[0] else hosts[0]
         lead = handoff if k == 0 else ""
         if critique and k == 0:
-            lead += " " + CRITIQUE["strength"]
+            lead += " " + lang.text("critique.strength")
         if critique and seg[0].role == "limitation" and not said_weak:
-            lead += " " + CRITIQUE["weakness"]
+            lead += " " + lang.text("critique.weakness")
             said_weak = True
-        react = reaction(prev, k) if prev and k % 2 == 1 else ""
+        react = reaction(prev, k, lang) if prev and k % 2 == 1 else ""
         tell = not interview and not critique and k % 3 == 2 and not lead and prev is not None
         if tell:  # the other host explains this one, picking up from the last answer
-            answer(script, asker, seg, prefix=react or "And")
+            answer(script, asker, seg, prefix=react or lang.text("and_word"))
         else:
             q = script.question(seg[0])
             text = " ".join(x for x in (react, lead.strip(), q) if x)
@@ -267,7 +270,7 @@ def debate(script: Script, inp: WriterInput, segs: list[list[Candidate]], handof
             answer(script, con_host if side_pro else pro_host, seg)
             continue
         seg = queue.pop(0)
-        lead = (DEBATE_FOR if side_pro else DEBATE_AGAINST)[n % 3]
+        lead = script.lang["framing"]["debate_for" if side_pro else "debate_against"][n % 3]
         n += 1
         answer(script, pro_host if side_pro else con_host, seg, prefix=lead)
 
@@ -276,8 +279,9 @@ def tighten(lines: list[Line], inp: WriterInput) -> list[Line]:
     """Drop reactions while the script runs long."""
     if estimate_seconds(lines, inp) <= inp.target_seconds * 1.02:
         return lines
+    openers = tuple(lang_of(inp)["framing"]["openers"])
     for line in lines:
-        if line.kind == "question" and re.match(r"^(?:Right|Okay|Got it|Interesting),", line.text):
+        if line.kind == "question" and line.text.startswith(openers):
             parts = re.split(r"(?<=\.)\s+", line.text, maxsplit=1)
             if len(parts) == 2:
                 line.text = parts[1]
@@ -286,12 +290,15 @@ def tighten(lines: list[Line], inp: WriterInput) -> list[Line]:
     return lines
 
 
-def framing_texts() -> list[str]:
+def framing_texts(lang: Lang | None = None) -> list[str]:
     """Every text the dialogue templates add (they assert nothing about the sources)."""
-    return [*SIGNPOSTS.values(), *OPENERS, *HANDOFF, *DEBATE_FOR, *DEBATE_AGAINST,
-            *CRITIQUE.values(), "Welcome I'm here with and today we're looking at papers paper "
-            "walking you through a quick look at That's all for today Everything you heard "
-            "came from the work of the sources full references are in the show notes Thanks "
-            "for listening That was colleagues I'll make the case for it the case against we "
-            "debate weigh the strengths and weaknesses of Can you say more about What about "
-            "What else do they report And by from"]
+    framing = (lang or pack())["framing"]
+
+    def flat(node: object) -> list[str]:
+        if isinstance(node, dict):
+            return [t for v in node.values() for t in flat(v)]
+        if isinstance(node, list):
+            return [t for v in node for t in flat(v)]
+        return [re.sub(r"\{\w+\}", " ", str(node))]
+
+    return flat({k: v for k, v in framing.items() if k != "video"})

@@ -21,7 +21,8 @@ from agents.assembler import credits, pauses
 from agents.script import Line, Passage
 from agents.scriptwriter import short_authors
 from tools.chunking import split_sentences
-from tools.video import DISCLOSURE, FPS
+from tools.lang import pack
+from tools.video import FPS
 
 LEAD_S = 0.25  # picture before the voice starts
 FIRST_LEAD_S = 0.5  # the title card shows a little longer before the first words
@@ -62,10 +63,19 @@ class Scene(BaseModel):
     visual: dict[str, Any] = Field(default_factory=dict)
     figure: FigureInfo | None = None
     generate: dict[str, Any] | None = None  # a request for a cloud backend clip
+    translated_from: dict[str, Any] | None = None  # the narration line's original (translator)
 
 
 def _who(p: Passage) -> str:
-    return short_authors(p.source_authors).replace(" and colleagues", " et al.")
+    """"Smith", "Smith and Lee", "Smith et al." (the written reference form)."""
+    if len(p.source_authors) > 2:
+        return f"{p.source_authors[0].split()[-1]} et al." if p.source_authors[0].split() else ""
+    return short_authors(p.source_authors)
+
+
+def disclosure(language: str | None = None) -> str:
+    """The AI-generated disclosure of the end card and the file, in the video's language."""
+    return pack(language).text("video.disclosure")
 
 
 def reference(p: Passage) -> str:
@@ -124,8 +134,11 @@ def content_visual(line: Line, p: Passage, figure: FigureInfo | None, prev_kind:
 
 
 def plan(lines: list[Line], passages: list[Passage], figures: list[FigureInfo], *,
-         title: str, style: str, portrait: bool, backend: str | None = None) -> list[Scene]:
-    """A scene for every line; at least one shows a real figure when the sources have any."""
+         title: str, style: str, portrait: bool, backend: str | None = None,
+         language: str | None = None) -> list[Scene]:
+    """A scene for every line (cards in the video's language); at least one shows a real figure
+    when the sources have any."""
+    lang = pack(language)
     by_chunk = {p.chunk_id: p for p in passages}
     firsts: dict[str, Passage] = {}
     for p in passages:
@@ -144,10 +157,12 @@ def plan(lines: list[Line], passages: list[Passage], figures: list[FigureInfo], 
                 f"{p.source_title.split(':')[0]} ({_who(p)}"
                 f"{', ' + p.source_year if p.source_year else ''})" for p in firsts.values())
             visual = {"kind": "title", "title": title, "subtitle": subtitle,
-                      "kicker": "Explainer" if style == "explainer" else "Short"}
+                      "kicker": lang.text("video.kicker_explainer" if style == "explainer"
+                                          else "video.kicker_short")}
         elif line.kind == "outro":
             kind = "end"
-            visual = {"kind": "end", "credits": credits(passages), "disclosure": DISCLOSURE}
+            visual = {"kind": "end", "credits": credits(passages, lang),
+                      "disclosure": lang.text("video.disclosure")}
         elif line.kind in {"transition", "question"} or head is None:
             kind = "section"
             src = head or next(iter(firsts.values()))
@@ -162,7 +177,8 @@ def plan(lines: list[Line], passages: list[Passage], figures: list[FigureInfo], 
                 used.add(fig.id)
         scene = Scene(seq=len(scenes), line_seq=line.seq, kind=kind, text=line.text,
                       citations=line.citations, quote=line.quote, section=line.section,
-                      support=line.support, visual=visual, figure=fig)
+                      support=line.support, visual=visual, figure=fig,
+                      translated_from=line.meta.get("translated_from"))
         if backend and kind in GENERATED_KINDS:
             scene.generate = {"prompt": f"Abstract, calm cinematic background for a section "
                                         f"titled: {visual.get('title', '')}",

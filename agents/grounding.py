@@ -18,37 +18,34 @@ from agents.script import Line, Passage
 from agents.scriptwriter import candidates, framing_words
 from agents.speech import speakable
 from tools.embed import embed
+from tools.lang import Lang, pack
 
 THRESHOLD = 0.6
 LEXICAL_WEIGHT = 0.6
-STOP = set("""a an the and or but if of to in on at by for with from as is are was were be been
-being this that these those it its they them their we our you your he she his her i me my us
-not no so than then there here what which who whom whose how why when where do does did done
-can could would should may might will shall also such into over under about after before more
-most less least very much many some any each every both all one two other only just like up
-down out off again further once same own too s t""".split())
-_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_WORD = re.compile(r"[^\W_]+(?:'[^\W\d_]+)?")
 
 
-def stem(word: str) -> str:
-    for suffix in ("ations", "ation", "ings", "ing", "ies", "ied", "es", "ed", "ly", "s"):
-        if len(word) > len(suffix) + 3 and word.endswith(suffix):
-            return word[: -len(suffix)]
-    return word
+def stem(word: str, lang: Lang | None = None) -> str:
+    return (lang or pack()).stem(word)
 
 
-def content_words(text: str, skip: Iterable[str] = ()) -> list[str]:
+def content_words(text: str, skip: Iterable[str] = (), lang: Lang | None = None) -> list[str]:
+    """Stemmed words of a text that are not stop words of its language (nor in `skip`)."""
+    lang = lang or pack()
     skipped = set(skip)
-    return [stem(w) for w in _WORD.findall(text.lower())
-            if w not in STOP and w not in skipped and len(w) > 1]
+    stop = lang.stop_words
+    return [lang.stem(w) for w in _WORD.findall(text.lower())
+            if w not in stop and w not in skipped and len(w) > 1]
 
 
-def lexical_support(text: str, evidence: str, skip: Iterable[str] = ()) -> float:
+def lexical_support(text: str, evidence: str, skip: Iterable[str] = (),
+                    lang: Lang | None = None) -> float:
     """Share of the line's content words that the evidence contains (1.0 when it claims nothing)."""
-    claimed = content_words(text, skip)
+    claimed = content_words(text, skip, lang)
     if not claimed:
         return 1.0
-    have = set(content_words(speakable(evidence))) | set(content_words(evidence))
+    have = set(content_words(speakable(evidence, lang), lang=lang)) | \
+        set(content_words(evidence, lang=lang))
     return sum(1 for w in claimed if w in have) / len(claimed)
 
 
@@ -62,9 +59,12 @@ def evidence_for(line: Line, passages: dict[str, Passage]) -> str:
     return "\n".join(parts)
 
 
-def score_lines(lines: list[Line], passages: dict[str, Passage]) -> list[float]:
-    """Support in [0, 1] for each line (0 when it cites nothing known)."""
-    skip = framing_words()
+def score_lines(lines: list[Line], passages: dict[str, Passage],
+                lang: Lang | None = None) -> list[float]:
+    """Support in [0, 1] for each line (0 when it cites nothing known), judged with the stop
+    words, stemmer and framing words of the script's language."""
+    lang = lang or pack()
+    skip = framing_words(lang)
     texts = [line.text for line in lines]
     chunk_ids = sorted({c for line in lines for c in line.citations if c in passages})
     vecs = embed(texts + [passages[c].text for c in chunk_ids]) if lines else np.zeros((0, 384))
@@ -76,7 +76,7 @@ def score_lines(lines: list[Line], passages: dict[str, Passage]) -> list[float]:
         if not known:
             scores.append(0.0)
             continue
-        lex = lexical_support(line.text, evidence_for(line, passages), skip)
+        lex = lexical_support(line.text, evidence_for(line, passages), skip, lang)
         if line.kind != "content" and line.kind != "summary":
             scores.append(round(lex, 4))
             continue
@@ -85,10 +85,10 @@ def score_lines(lines: list[Line], passages: dict[str, Passage]) -> list[float]:
     return scores
 
 
-def ground(lines: list[Line], passages: dict[str, Passage],
-           threshold: float = THRESHOLD) -> tuple[list[Line], dict[str, int]]:
+def ground(lines: list[Line], passages: dict[str, Passage], threshold: float = THRESHOLD,
+           lang: Lang | None = None) -> tuple[list[Line], dict[str, int]]:
     """Score lines; rewrite unsupported ones from their cited chunks or drop them."""
-    scores = score_lines(lines, passages)
+    scores = score_lines(lines, passages, lang)
     kept: list[Line] = []
     stats = {"checked": len(lines), "rewritten": 0, "dropped": 0}
     for line, score in zip(lines, scores, strict=True):
@@ -96,7 +96,7 @@ def ground(lines: list[Line], passages: dict[str, Passage],
         if score >= threshold:
             kept.append(line)
             continue
-        fixed = _rewrite(line, passages, threshold)
+        fixed = _rewrite(line, passages, threshold, lang or pack())
         if fixed is not None:
             kept.append(fixed)
             stats["rewritten"] += 1
@@ -107,19 +107,20 @@ def ground(lines: list[Line], passages: dict[str, Passage],
     return kept, stats
 
 
-def _rewrite(line: Line, passages: dict[str, Passage], threshold: float) -> Line | None:
+def _rewrite(line: Line, passages: dict[str, Passage], threshold: float,
+             lang: Lang) -> Line | None:
     """Replace the line by the cited chunks' readable sentence that overlaps it most."""
     if line.kind not in {"content", "summary"}:
         return None
     best = None
     best_overlap = 0.0
-    claimed = set(content_words(line.text))
+    claimed = set(content_words(line.text, lang=lang))
     for cid in line.citations:
         p = passages.get(cid)
         if p is None:
             continue
-        for cand in candidates(p):
-            got = set(content_words(cand.spoken))
+        for cand in candidates(p, lang):
+            got = set(content_words(cand.spoken, lang=lang))
             overlap = len(claimed & got) / max(1, len(claimed))
             if overlap > best_overlap:
                 best, best_overlap = cand, overlap
@@ -128,5 +129,5 @@ def _rewrite(line: Line, passages: dict[str, Passage], threshold: float) -> Line
     new = line.model_copy(update={"text": best.spoken, "quote": best.sentence,
                                   "citations": [best.passage.chunk_id],
                                   "meta": {**line.meta, "rewritten_from": line.text}})
-    new.support = score_lines([new], passages)[0]
+    new.support = score_lines([new], passages, lang)[0]
     return new if new.support >= threshold else None

@@ -21,9 +21,11 @@ from tools import tts
 CLOUD_PARALLEL = 4
 
 
-def choose_voices(n: int, requested: list[str] | None, settings: Settings) -> list[tts.Voice]:
-    """n distinct voices; offline, a second host gets a clearly distinct derived voice."""
-    return tts.pick_voices(n, requested, settings)
+def choose_voices(n: int, requested: list[str] | None, settings: Settings,
+                  language: str | None = None) -> list[tts.Voice]:
+    """n distinct voices speaking `language`; offline, a second host gets a clearly distinct
+    voice."""
+    return tts.pick_voices(n, requested, settings, language=language or "en")
 
 
 def voice_by_id(voice_id: str, settings: Settings) -> tts.Voice:

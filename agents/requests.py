@@ -44,6 +44,8 @@ VideoStyle = Literal["explainer", "short"]
 Aspect = Literal["16:9", "9:16"]
 VIDEO_DEFAULTS: dict[str, tuple[float, Aspect]] = {"explainer": (60.0, "16:9"),
                                                    "short": (30.0, "9:16")}
+Language = Annotated[str, Field(min_length=2, max_length=8,
+                                pattern=r"^[A-Za-z]{2}(?:-[A-Za-z]{2,4})?$")]
 STRICT = ConfigDict(extra="forbid", strict=True, use_attribute_docstrings=True)
 
 
@@ -94,6 +96,9 @@ class PodcastParams(BaseModel):
     script: ScriptEdit | None = None
     """A reviewed script applied to the written one without stopping (a recipe records the
     owner's approved edits here)."""
+    language: Language | None = None
+    """Language to write and speak in (ISO 639-1: en, es, pt, fr, it, de); default: the
+    sources' dominant language. Another language than a source's needs an LLM to translate."""
 
     @model_validator(mode="before")
     @classmethod
@@ -118,7 +123,7 @@ class PodcastParams(BaseModel):
     def brief(self) -> Brief:
         return Brief(minutes=self.minutes, hosts=self.hosts, style=self.style,
                      format=self.episode_format, topic=self.topic, audience=self.audience,
-                     title=self.title)
+                     title=self.title, language=self.language or "en")
 
 
 class VideoParams(BaseModel):
@@ -155,6 +160,9 @@ class VideoParams(BaseModel):
     script: ScriptEdit | None = None
     """A reviewed script applied to the written one without stopping (a recipe records the
     owner's approved edits here)."""
+    language: Language | None = None
+    """Language to write, speak and caption in (ISO 639-1: en, es, pt, fr, it, de); default: the
+    sources' dominant language. Another language than a source's needs an LLM to translate."""
 
     @model_validator(mode="before")
     @classmethod
@@ -165,7 +173,7 @@ class VideoParams(BaseModel):
 
     def brief(self) -> Brief:
         return Brief(minutes=self.seconds / 60, hosts=1, style="lecture", topic=self.topic,
-                     title=self.title)
+                     title=self.title, language=self.language or "en")
 
 
 Sources = Annotated[list[Annotated[str, Field(min_length=1, max_length=4096)]],

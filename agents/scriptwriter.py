@@ -23,15 +23,10 @@ import numpy as np
 from agents import rhetoric
 from agents.script import Host, Line, Passage, WriterInput, WriterOutput, estimate_seconds, words
 from agents.speech import readable, speakable
-from agents.spoken import (
-    NUMBERS,
-    SHOW_NAME,
-    Candidate,
-    short_authors,
-    spoken_title,
-)
+from agents.spoken import Candidate, short_authors, spoken_title
 from tools.chunking import split_sentences
 from tools.embed import embed
+from tools.lang import Lang, pack
 
 HOST_NAMES = [("Alex", "host"), ("Sam", "co-host"), ("Jordan", "guest expert"),
               ("Riley", "guest expert")]
@@ -40,9 +35,9 @@ NOVELTY = 0.88  # a sentence this close (cosine) to one already chosen says the 
 TOPIC_DROP = 0.12  # a source whose best sentence is this much further from the topic is left out
 FILL_SLACK = 4  # words a selection may run over its budget
 MIN_SOURCE_WORDS = 30  # a source needs this much of the budget to be worth introducing
-_PRONOUN_START = re.compile(r"^(?:This|These|That|Those|Both|Its?|Their)\b")
 
-__all__ = ["speakable", "readable", "candidates", "write_extractive", "framing_words"]
+__all__ = ["speakable", "readable", "candidates", "write_extractive", "framing_words",
+           "short_authors", "spoken_title"]
 
 
 def default_hosts(n: int, voice_ids: list[str], style: str) -> list[Host]:
@@ -58,38 +53,43 @@ def default_hosts(n: int, voice_ids: list[str], style: str) -> list[Host]:
     return out
 
 
-def candidates(passage: Passage) -> list[Candidate]:
-    """The readable sentences of a passage, spoken form included."""
+def candidates(passage: Passage, lang: Lang | None = None) -> list[Candidate]:
+    """The readable sentences of a passage, spoken form included (rules of its language)."""
+    lang = lang or pack()
     out = []
     flat = " ".join(passage.text.split())
-    in_abstract = "abstract" in passage.section.lower()
-    for i, sent in enumerate(split_sentences(passage.text)):
+    in_abstract = any(w in passage.section.lower() for w in lang["abstract_words"])
+    pronoun_start = lang.pattern("pronoun_start", 0)
+    for i, sent in enumerate(split_sentences(passage.text, lang.code)):
         sent = " ".join(sent.split())
-        if sent not in flat or not readable(sent):
+        if sent not in flat or not readable(sent, lang):
             continue
-        spoken = speakable(sent)
+        spoken = speakable(sent, lang)
         if words(spoken) < 6:
             continue
-        roles = rhetoric.role_scores(sent, passage.section, i == 0, in_abstract)
+        roles = rhetoric.role_scores(sent, passage.section, i == 0, in_abstract, lang)
         bonus = 0.08 if i == 0 else 0.0
-        bonus -= 0.15 if _PRONOUN_START.match(spoken) else 0.0
+        bonus -= 0.15 if pronoun_start.match(spoken) else 0.0
         out.append(Candidate(passage, sent, spoken, passage.score + bonus - 0.01 * i,
                              (passage.seq, i), role=max(rhetoric.ROLES, key=lambda r: roles[r]),
                              roles=roles))
     return out
 
 
-def analyse(passages: list[Passage], topic: str | None) -> list[Candidate]:
+def analyse(passages: list[Passage], topic: str | None,
+            lang: Lang | None = None) -> list[Candidate]:
     """Candidates of every passage with key phrases, ranked questions and topic closeness."""
-    cands = [c for p in passages for c in candidates(p)]
+    lang = lang or pack()
+    cands = [c for p in passages for c in candidates(p, lang)]
     if not cands:
         return []
     for sid in dict.fromkeys(c.passage.source_id for c in cands):
         mine = [c for c in cands if c.passage.source_id == sid]
         df = rhetoric.document_frequency(c.spoken for c in mine)
         for c in mine:
-            c.phrases = rhetoric.key_phrases(c.spoken, df, len(mine), c.passage.source_title)
-    options = [rhetoric.question_options(c.role, c.has_number, c.phrases) for c in cands]
+            c.phrases = rhetoric.key_phrases(c.spoken, df, len(mine), c.passage.source_title,
+                                             lang=lang)
+    options = [rhetoric.question_options(c.role, c.has_number, c.phrases, lang) for c in cands]
     texts = [c.spoken for c in cands] + [q for opts in options for q in opts]
     texts += [topic] if topic else []
     vecs = embed(texts)
@@ -180,14 +180,15 @@ def select(cands: list[Candidate], budget: int, fmt: str, topic: bool) -> list[C
     return out
 
 
-def by_line(p: Passage, full: bool = False) -> str:
+def by_line(p: Passage, full: bool = False, lang: Lang | None = None) -> str:
     """"Title" by X and colleagues, from 2020 (`full` keeps the full title)."""
-    who = short_authors(p.source_authors)
-    parts = [f"\u201c{p.source_title if full else spoken_title(p.source_title)}\u201d"]
+    lang = lang or pack()
+    who = short_authors(p.source_authors, lang)
+    parts = [f"\u201c{p.source_title if full else spoken_title(p.source_title, lang)}\u201d"]
     if who:
-        parts.append(f"by {who}")
+        parts.append(lang.text("by", who=who))
     if p.source_year:
-        parts.append(f"from {p.source_year}")
+        parts.append(lang.text("from", year=p.source_year))
     return " ".join(parts)
 
 
@@ -207,7 +208,8 @@ def build_script(inp: WriterInput, budget_words: int,
     """One deterministic script for a given word budget for content lines."""
     from agents import dialogue
 
-    pool = cands if cands is not None else analyse(inp.passages, inp.brief.topic)
+    pool = cands if cands is not None else analyse(inp.passages, inp.brief.topic,
+                                                   pack(inp.brief.language))
     chosen = select(pool, budget_words, inp.brief.format, bool(inp.brief.topic))
     lines = dialogue.compose(inp, chosen, group_sources(inp.passages))
     for i, line in enumerate(lines):
@@ -244,7 +246,7 @@ async def write_extractive(inp: WriterInput) -> WriterOutput:
     """Offline writer: a grounded dialogue of source sentences, sized to the target length."""
     from agents import dialogue
 
-    cands = analyse(inp.passages, inp.brief.topic)
+    cands = analyse(inp.passages, inp.brief.topic, pack(inp.brief.language))
     lines = fit_length(inp, lambda i, b: build_script(i, b, cands))
     lines = dialogue.tighten(lines, inp)
     notes = []
@@ -260,10 +262,12 @@ async def write_extractive(inp: WriterInput) -> WriterOutput:
     return WriterOutput(lines=lines, writer="extractive", notes=notes)
 
 
-def framing_words() -> set[str]:
-    """Every word the extractive writer's own templates can add (they assert nothing)."""
+def framing_words(lang: Lang | None = None) -> set[str]:
+    """Every word the extractive writer's own templates can add in the language (they assert
+    nothing)."""
     from agents import dialogue
 
-    texts = [SHOW_NAME, *dialogue.framing_texts(), *rhetoric.framing_texts()]
-    texts += [name for name, _ in HOST_NAMES] + NUMBERS[:11]
-    return {w for t in texts for w in re.findall(r"[a-z']+", t.lower())}
+    lang = lang or pack()
+    texts = [lang["show_name"], *dialogue.framing_texts(lang), *rhetoric.framing_texts(lang)]
+    texts += [name for name, _ in HOST_NAMES] + [lang.number(n) for n in range(11)]
+    return {w for t in texts for w in re.findall(r"[^\W\d_]+(?:'[^\W\d_]+)?", t.lower())}

@@ -10,48 +10,49 @@ Hand-written regexes: no maintained library covers PDF-extraction repair of spok
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from tools.lang import Lang, pack
 
 _BRACKET_CITE = re.compile(r"\s*\[(?:\d+(?:\s*[,–-]\s*\d+)*|[A-Z][^\]]{0,40}\d{4}[a-z]?)\]")
-_PAREN_CITE = re.compile(r"\s*\((?:[^()]*?(?:et al\.|\d{4}[a-z]?)[^()]*?|see [^()]*|"
-                         r"(?:Section|Sec\.|Figure|Fig\.|Table|Eq\.|Appendix)\s*[^()]*)\)")
-_DEICTIC = re.compile(r"^(?:Below|Above|Here|As shown|As seen|In this (?:section|figure|table)|"
-                      r"In the following|See |Figure|Table|Fig\.|It |They |Such )")
-_CONNECTIVE = re.compile(r"^(?:Moreover|Furthermore|In addition|Additionally|Also|Thus|Hence|"
-                         r"Therefore|Finally|First|Second|Third|Next|Then|Similarly|Likewise|"
-                         r"Accordingly|Consequently|Indeed|Overall|In conclusion|In summary|"
-                         r"To summari[sz]e|In short|Importantly|Notably|Specifically),?\s+")
-_BAD = re.compile(r"https?://|www\.|@|§|\(\)|\w\.\w+\(|\b(?:Fig\.|Figure|Table|Eq\.|Equation)\s*"
-                  r"\d|[=<>{}\\^_|]|\b(?:https?|doi)\b|\.\.\.|…|\bet al\b\.?\s*\d", re.I)
-_BOILERPLATE = re.compile(
-    r"\b(?:competing interests?|conflicts? of interest|licen[cs]ee|copyright|©|open access|"
-    r"creative commons|correspondence|corresponding author|received:|accepted:|published online|"
-    r"author contributions?|funding|funded by|grant (?:no|number)|acknowledg|permission|"
-    r"all rights reserved|peer review|journal(?:'s)? policy|supplementary|doi\b|issn|e-?mail|"
-    r"affiliated with|are (?:shown|depicted|displayed|plotted|highlighted) (?:as|in)|"
-    r"\([A-H]\)\s+[A-Z])",
-    re.I)
 _LABEL = re.compile(r"^(?:[A-Z][\w'’-]*(?:\s+[\w'’-]+){0,3}):\s+(?=[A-Z])")
 _SPACED_CAPS = re.compile(r"\b([A-Z]) ([A-Z]{2,})\b")
-_HYPHEN_BREAK = re.compile(r"\b([A-Za-z]{2,})- ([a-z]{2,})\b")
-_FOOTNOTE = re.compile(r"(?<=[a-z]{3})(?:\d{1,2}(?:,\d{1,2})*|[\u00b9\u00b2\u00b3\u2070-\u2079]+|"
-                       r"[*\u2020\u2021])(?=[\s,.;:)]|$)")
-_SUPER_CITE = re.compile(r"(?<=[a-z\)])[.,]?\d{1,3}(?:[,–-]\d{1,3})+(?=\s|$)")
-_SPEAK = [(re.compile(r"\be\.g\.,?", re.I), "for example,"), (re.compile(r"\bi\.e\.,?", re.I),
-          "that is,"), (re.compile(r"\bet al\."), "and colleagues"), (re.compile(r"\bvs\.?\b"),
-          "versus"), (re.compile(r"%"), " percent"), (re.compile(r"&"), " and "),
-          (re.compile(r"(\d)\s?M\b"), r"\1 million"), (re.compile(r"(\d)\s?B\b"), r"\1 billion"),
-          (re.compile(r"(\d)\s?[kK]\b"), r"\1 thousand"), (re.compile(r"~\s*"), "about "),
-          (re.compile(r"(?<=[,;:])\s*\d{1,2}(?=\s+[a-z])"), ""),
-          (re.compile(r"\((?:\d|[ivx]{1,4}|[a-e])\)\s*"), ""),
-          (re.compile(r"\s+([,.;:!?])"), r"\1"),
-          (re.compile(r"\s{2,}"), " ")]
-_VOICE = [(re.compile(r"^We\b"), "The authors"), (re.compile(r"\bwe\b"), "they"),
-          (re.compile(r"^Our\b"), "Their"), (re.compile(r"\bour\b"), "their"),
-          (re.compile(r"\bours\b"), "theirs"), (re.compile(r"\bwe’ve\b|\bwe've\b"), "they've"),
-          (re.compile(r"\bus\b"), "them"), (re.compile(r"^In this (?:paper|work|study|article),? "
-                                                        r"the authors\b"), "The authors"),
-          (re.compile(r"^In this (?:paper|work|study|article),? "), "")]
-_HYPHEN_KEEP = {"and", "or", "to", "and/or"}
+_HYPHEN_BREAK = re.compile(r"\b([^\W\d_]{2,})- ([a-zß-ÿ]{2,})\b")
+_FOOTNOTE = re.compile(r"(?<=[a-zß-ÿ]{3})(?:\d{1,2}(?:,\d{1,2})*|"
+                       r"[\u00b9\u00b2\u00b3\u2070-\u2079]+|[*\u2020\u2021])(?=[\s,.;:)]|$)")
+_SUPER_CITE = re.compile(r"(?<=[a-zß-ÿ\)])[.,]?\d{1,3}(?:[,–-]\d{1,3})+(?=\s|$)")
+_TIDY = [(re.compile(r"(?<=[^\W\d_][,;:])\s*\d{1,2}(?=\s+[a-z])"), ""),
+         (re.compile(r"\((?:\d|[ivx]{1,4}|[a-e])\)\s*"), ""),
+         (re.compile(r"\s+([,.;:!?])"), r"\1"),
+         (re.compile(r"\s{2,}"), " ")]
+_HYPHEN_KEEP = {"and", "or", "to", "and/or", "y", "o", "e", "ou", "et", "und", "oder"}
+
+
+@dataclass(frozen=True)
+class _Patterns:
+    """One language's patterns (built from its text data in tools/lang)."""
+
+    paren_cite: re.Pattern[str]
+    deictic: re.Pattern[str]
+    connective: re.Pattern[str]
+    bad: re.Pattern[str]
+    boilerplate: re.Pattern[str]
+
+
+@lru_cache(maxsize=16)
+def _patterns(code: str) -> _Patterns:
+    lang = pack(code)
+    figs, see = lang["figure_words"], lang["see_word"]
+    return _Patterns(
+        paren_cite=re.compile(r"\s*\((?:[^()]*?(?:et al\.|\d{4}[a-z]?)[^()]*?|" + see
+                              + r" [^()]*|(?:" + figs + r")\s*[^()]*)\)"),
+        deictic=re.compile(lang["deictic"]),
+        connective=re.compile(lang["connectives"]),
+        bad=re.compile(r"https?://|www\.|@|§|\(\)|\w\.\w+\(|\b(?:" + figs + r")\s*"
+                       r"\d|[=<>{}\\^_|]|\b(?:https?|doi)\b|\.\.\.|…|\bet al\b\.?\s*\d", re.I),
+        boilerplate=re.compile(r"\b(?:" + lang["boilerplate"] + r"|©|creative commons|doi\b|"
+                               r"issn|e-?mail|\([A-H]\)\s+[A-Z])", re.I))
 
 
 def repair(text: str) -> str:
@@ -68,27 +69,30 @@ def strip_label(text: str) -> str:
     return _LABEL.sub("", text, count=1)
 
 
-def speakable(sentence: str) -> str:
-    """A source sentence as a host says it: labels, citations and marks go, the authors' "we"
-    becomes "they", abbreviations are spelled out."""
+def speakable(sentence: str, lang: Lang | None = None) -> str:
+    """A source sentence as a host says it, in its language: labels, citations and marks go,
+    the authors' "we" becomes "they", abbreviations and symbols are spelled out."""
+    lang = lang or pack()
+    pat = _patterns(lang.code)
     text = strip_label(repair(_BRACKET_CITE.sub("", sentence)))
-    text = _CONNECTIVE.sub("", text, count=1)
-    for pattern, repl in _VOICE:
+    text = pat.connective.sub("", text, count=1)
+    for pattern, repl in lang.rules("voice"):
         text = pattern.sub(repl, text)
-    text = _PAREN_CITE.sub("", text)
-    for pattern, repl in _SPEAK:
+    text = pat.paren_cite.sub("", text)
+    for pattern, repl in [*lang.rules("speak"), *_TIDY]:
         text = pattern.sub(repl, text)
     text = text.strip()
     return text[:1].upper() + text[1:] if text else text
 
 
-def readable(sentence: str) -> bool:
+def readable(sentence: str, lang: Lang | None = None) -> bool:
     """Whether a source sentence can stand alone as a spoken line."""
+    pat = _patterns((lang or pack()).code)
     n = len(sentence.split())
-    if n < 8 or n > 48 or _BAD.search(sentence) or _BOILERPLATE.search(sentence):
+    if n < 8 or n > 48 or pat.bad.search(sentence) or pat.boilerplate.search(sentence):
         return False
     body = strip_label(sentence)
-    if not body[:1].isupper() or sentence[-1] not in ".!" or _DEICTIC.match(body):
+    if not body[:1].isupper() or sentence[-1] not in ".!" or pat.deictic.match(body):
         return False
     if sentence.count("(") != sentence.count(")") or sentence.count("[") != sentence.count("]"):
         return False

@@ -8,10 +8,8 @@ import re
 from dataclasses import dataclass, field
 
 from agents.script import Passage
+from tools.lang import Lang, pack
 
-SHOW_NAME = "the Librarian podcast"
-NUMBERS = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
-NUMBERS += [str(n) for n in range(11, 100)]
 TITLE_WORDS = 8  # a spoken title is at most this long
 _NUM = re.compile(r"\d")
 
@@ -36,22 +34,20 @@ class Candidate:
         return bool(_NUM.search(self.spoken))
 
 
-def short_authors(authors: list[str]) -> str:
+def short_authors(authors: list[str], lang: Lang | None = None) -> str:
+    """"Smith", "Smith and Lee", "Smith and colleagues" (in the language)."""
     if not authors:
         return ""
+    lang = lang or pack()
     last = [a.split()[-1] for a in authors if a.split()]
     if len(last) == 1:
         return last[0]
     if len(last) == 2:
-        return f"{last[0]} and {last[1]}"
-    return f"{last[0]} and colleagues"
+        return lang.text("authors_two", a=last[0], b=last[1])
+    return lang.text("authors_many", a=last[0])
 
 
-_TITLE_TAIL = set("a an the of for in on and or with to by from via using toward towards at "
-                  "its their".split())
-
-
-def spoken_title(title: str) -> str:
+def spoken_title(title: str, lang: Lang | None = None) -> str:
     """A title as said aloud, at most ~8 words: the head before a colon (or the acronym it
     defines), else its first words cut where a phrase ends."""
     title = " ".join(title.split())
@@ -62,8 +58,10 @@ def spoken_title(title: str) -> str:
     acronym = re.search(r"\b([A-Z][A-Za-z]*[A-Z][A-Za-z]*\d*)\b", head)
     if acronym and len(acronym.group(1)) >= 3 and len(head.split()) > TITLE_WORDS:
         return acronym.group(1)
+    lang = lang or pack()
+    tail_words, cut_suffix = set(lang["title_tail"]), lang["title_cut_suffix"]
     cut = re.split(r"\s+", re.sub(r"\s*\([^)]*\)", "", head))[:TITLE_WORDS]
-    while len(cut) > 3 and (cut[-1].lower().strip(",;") in _TITLE_TAIL
-                            or cut[-1].endswith("ing") or len(" ".join(cut)) > 60):
+    while len(cut) > 3 and (cut[-1].lower().strip(",;") in tail_words
+                            or cut[-1].endswith(cut_suffix) or len(" ".join(cut)) > 60):
         cut.pop()
     return " ".join(cut).rstrip(",;")

@@ -23,6 +23,7 @@ from storage.objects import objects
 from storage.settings import Settings
 from tools import video, video_backends
 from tools.audio import read_wav
+from tools.lang import pack
 
 
 async def fetch_figures(settings: Settings, scenes: list[Scene]) -> None:
@@ -62,8 +63,10 @@ async def assemble_video(settings: Settings, *, job_id: str, owner: str, title: 
                          recipe: dict[str, Any],
                          version_of: str | None, writer: dict[str, Any],
                          on_progress: Callable[[int, int], None] | None = None,
+                         language: str | None = None,
                          ) -> tuple[dict[str, Any], ArtifactRecord]:
     """Render, mux and store the video and its files; the result and what provenance records."""
+    disclosure = pack(language).text("video.disclosure")
     speech = []
     for item in audio:
         samples, rate = read_wav(Path(item["path"]))
@@ -85,7 +88,7 @@ async def assemble_video(settings: Settings, *, job_id: str, owner: str, title: 
     total = sum(t["frames"] for t in times) / video.FPS
     aid = artifact_id_for(job_id)
     store = objects(settings)
-    comment = f"{video.DISCLOSURE} Sources: " + " | ".join(credits(passages))
+    comment = f"{disclosure} Sources: " + " | ".join(credits(passages, pack(language)))
     cache = settings.cache_dir / "video" / "scenes"
     with tempfile.TemporaryDirectory(prefix="librarian-video-") as tmp:
         t_dir = Path(tmp)
@@ -122,7 +125,8 @@ async def assemble_video(settings: Settings, *, job_id: str, owner: str, title: 
         script = {"artifact_id": aid, "title": title, "duration_s": round(probe.duration_s, 3),
                   "width": probe.width, "height": probe.height, "narrator": host.model_dump(),
                   "scenes": scene_rows, "captions": [list(c) for c in cues_all],
-                  "credits": credits(passages), "disclosure": video.DISCLOSURE}
+                  "credits": credits(passages, pack(language)), "disclosure": disclosure,
+                  "language": language}
         await store.put(files["script_json"], json.dumps(script, indent=1).encode(),
                         "application/json")
         sha = sha256_file(mp4)
@@ -130,7 +134,8 @@ async def assemble_video(settings: Settings, *, job_id: str, owner: str, title: 
         id=aid, kind="video", owner=owner, title=title, job_id=job_id, files=files,
         recipe=recipe, duration_s=probe.duration_s, version_of=version_of,
         meta={"narrator": host.model_dump(), "sha256": sha, "width": probe.width,
-              "height": probe.height, "notes": notes, "disclosure": video.DISCLOSURE},
+              "height": probe.height, "notes": notes, "disclosure": disclosure,
+              "language": language},
         pieces=[scene_piece(sc, row, host) for sc, row in zip(scenes, scene_rows, strict=True)],
         passages=passages,
         models=[writer_maker(writer.get("writer"), writer.get("model"),
@@ -152,4 +157,6 @@ def scene_piece(sc: Scene, row: dict[str, Any], host: Host) -> Piece:
                  end_s=row["end_s"], support=sc.support,
                  figure=sc.figure.model_dump() if sc.figure else None,
                  meta={"visual": sc.kind, "backend": sc.visual.get("backend", "local"),
-                       "speech": [row["speech_start_s"], row["speech_end_s"]]})
+                       "speech": [row["speech_start_s"], row["speech_end_s"]],
+                       **({"translated_from": sc.translated_from} if sc.translated_from
+                          else {})})

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence, Set
 
 import numpy as np
 
-_WORD = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 # contractions are spelled out on both sides, as Whisper's own English normaliser does
 _CONTRACTIONS = [(re.compile(p), r) for p, r in [
     (r"\bcan't\b", "can not"), (r"\bwon't\b", "will not"), (r"n't\b", " not"),
@@ -21,9 +21,16 @@ _CONTRACTIONS = [(re.compile(p), r) for p, r in [
     (r"\b(it|that|there|what|here|who|he|she)'s\b", r"\1 is")]]
 
 
+def fold(text: str) -> str:
+    """Diacritics removed ("información" -> "informacion"): speech does not carry them."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text)
+                   if not unicodedata.combining(c))
+
+
 def normalise_words(text: str) -> list[str]:
-    """Lowercase words with punctuation removed ("Don't, stop!" -> ["don't", "stop"])."""
-    text = text.lower().replace("\u2019", "'").replace("-", " ")
+    """Lowercase words with punctuation and diacritics removed, any script
+    ("Don't, stop!" -> ["don't", "stop"], "¿Qué pasó?" -> ["que", "paso"])."""
+    text = fold(text.lower()).replace("\u2019", "'").replace("-", " ")
     for pattern, repl in _CONTRACTIONS:
         text = pattern.sub(repl, text)
     return _WORD.findall(text)

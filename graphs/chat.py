@@ -25,7 +25,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
 
-from agents import answers, intent, llm_intent, narrator, scriptwriter
+from agents import answers, intent, llm_intent, narrator, scriptwriter, translator
 from agents import requests as export_requests
 from agents.context import RunContext, settings_for
 from agents.importer import is_url
@@ -311,7 +311,7 @@ def podcast_params(req: intent.Request, sources: list[str], settings: Settings) 
     if not voices and p.get("voice_provider") == "elevenlabs":
         voices = paid_voices(settings)[:p.get("hosts") or default_hosts(p.get("style") or "")]
     fields = ("minutes", "hosts", "style", "episode_format", "topic", "title", "commercial",
-              "review")
+              "review", "language")
     return dict(export_requests.request_of("podcast", {"sources": sources, "voices": voices,
                                        **{k: p.get(k) for k in fields}}).model_dump())
 
@@ -327,7 +327,8 @@ def video_params(req: intent.Request, sources: list[str], settings: Settings) ->
         "sources": sources, "voices": list(voices)[:1] if voices else None,
         "style": "short" if p.get("short") else None, "aspect": p.get("aspect"),
         "seconds": round(minutes * 60) if minutes else None,
-        **{k: p.get(k) for k in ("topic", "title", "commercial", "review")}}).model_dump())
+        **{k: p.get(k) for k in ("topic", "title", "commercial", "review", "language")}}
+    ).model_dump())
 
 
 PARAMS = {"podcast": podcast_params, "video": video_params}
@@ -358,18 +359,26 @@ def paid_llm(settings: Settings) -> bool:
                         "host.docker.internal"}
 
 
+async def check_languages(settings: Settings, params: dict[str, Any], owner: str) -> None:
+    """Refuse (BadInput) a language the sources are not in when no LLM can translate."""
+    async with db.session(settings) as s:
+        langs = {sid: (await library.get_source(s, sid, owner)).language
+                 for sid in params.get("sources") or []}
+    translator.settle(params.get("language"), langs, settings.llm_configured)
+
+
 async def estimate(fmt: str, params: dict[str, Any], settings: Settings) -> dict[str, Any]:
     """Voices and cost from the request alone (no paid call before the user agrees: paid
     voices are priced at their nominal pace, free ones at their measured pace)."""
     req = export_requests.request_of(fmt, params)
     brief = req.brief()
-    voices = narrator.choose_voices(brief.hosts, req.voices, settings)
+    voices = narrator.choose_voices(brief.hosts, req.voices, settings, req.language)
     hosts = scriptwriter.default_hosts(brief.hosts, [v.id for v in voices], brief.style)
     free = [h for h, v in zip(hosts, voices, strict=False) if v.provider in ("piper", "kokoro")]
     pace = await narrator.seconds_per_word(free, settings) if free else {}
     est = estimate_cost(voices, hosts, pace, brief.minutes * 60)
     return {"voices": est["voices"], "tts_cost_usd": est["tts_cost_usd"],
-            "paid_voices": est["paid_voices"],
+            "paid_voices": est["paid_voices"], "voice_notes": tts.voice_notes(voices),
             "llm_writer": settings.llm_configured, "paid_llm": paid_llm(settings)}
 
 
@@ -387,6 +396,7 @@ async def plan(state: ChatState, config: RunnableConfig) -> ChatState:
     fmt = req.format if req.format in PARAMS else "podcast"
     try:
         params = PARAMS[fmt](req, state.get("sources") or [], settings)
+        await check_languages(settings, params, state["owner"])
         est = await estimate(fmt, params, settings)
     except BadInput as exc:
         return say(f"I can't make that: {exc}.")
@@ -396,10 +406,8 @@ async def plan(state: ChatState, config: RunnableConfig) -> ChatState:
                        f"${est['tts_cost_usd']:.2f}")
     if est["paid_llm"]:
         reasons.append(f"the script is written by {settings.llm_model}, a paid API")
-    lang = req.params.get("language")
-    if lang and lang != "en":
-        reasons.append(f"{fmt}s are made in English only for now, not in "
-                       f"{next(k for k, v in intent.LANGUAGES.items() if v == lang).title()}")
+    if est.get("voice_notes"):
+        reasons += est["voice_notes"]
     return {"plan": {"graph": fmt, "params": params, "estimate": est, "confirm": reasons}}
 
 

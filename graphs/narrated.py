@@ -1,11 +1,14 @@
 """The narrated export graph, shared by every export that speaks (podcast, video, ...).
 
-resolve -> plan -> research -> write -> ground -> review -> [the kind's own stages] -> narrate
--> (refit -> write ...) -> assemble. `review` stops the run (LangGraph `interrupt`) only when the
-request asks for it; the owner's approved script is narrated as it is (no refit rewrites it).
-`NarratedKind` says what differs: how to plan the voices, how to
+resolve -> plan -> research -> write -> ground -> review -> translate -> [the kind's own stages]
+-> narrate -> (refit -> write ...) -> assemble. `review` stops the run (LangGraph `interrupt`) only
+when the request asks for it; the owner's approved script is narrated as it is (no refit rewrites
+it). The script is written (and grounded) in the sources' dominant language and spoken in the
+requested one: `translate` (agents.translator) translates the lines that differ with the LLM, and
+does nothing when none does. `NarratedKind` says what differs: how to plan the voices, how to
 write, what to show, how to measure the result and how to assemble it. The rest (resolving
-sources, research, grounding, narration, the refit loop, the recipe) is written here once.
+sources, research, grounding, translation, narration, the refit loop, the recipe) is written here
+once.
 
 State is typed: domain models (`Plan`, `Passage`, `WriterOutput`, `Line`, `Scene`), with reducers
 where lists grow over the refit loop (`measured`, `notes`). The per-run context (settings, owner,
@@ -27,7 +30,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import Command, interrupt
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from agents import grounding, narrator, researcher, script_edits
+from agents import grounding, narrator, researcher, script_edits, translator
 from agents.context import RunContext, report, run_context
 from agents.director import Scene
 from agents.importer import is_url
@@ -47,6 +50,7 @@ from storage import db, library
 from storage.errors import BadInput, NotFound
 from storage.objects import objects
 from tools.embed import MODEL_ID as EMBED_MODEL
+from tools.lang import base, pack
 
 NarratedRequest = PodcastRequest | VideoRequest
 
@@ -75,6 +79,8 @@ class NarratedState(TypedDict, total=False):
     request: NarratedRequest
     source_ids: list[str]
     source_hashes: dict[str, str]
+    source_languages: dict[str, str | None]
+    written_language: str  # the script's language before translation (the sources' dominant)
     plan: Plan
     passages: list[Passage]
     draft: WriterOutput
@@ -112,7 +118,7 @@ class NarratedKind:
 
     @property
     def stages(self) -> list[str]:
-        return ["resolve", "plan", "research", "write", "ground", "review",
+        return ["resolve", "plan", "research", "write", "ground", "review", "translate",
                 *[n for n, _ in self.shows], "narrate", "assemble"]
 
 
@@ -149,7 +155,11 @@ def resolve_node(kind: NarratedKind) -> Callable[..., Awaitable[dict[str, Any]]]
         """Check the request, then resolve and (if asked) licence-check its sources."""
         ctx = run_context(runtime)
         req: NarratedRequest = request_of(kind.name, state.model_dump())
-        return {"request": req, **await sources_of(ctx, list(req.sources), req.commercial)}
+        got = await sources_of(ctx, list(req.sources), req.commercial)
+        spoken, written = translator.settle(req.language, got["source_languages"],
+                                            ctx.settings.llm_configured)
+        return {"request": req.model_copy(update={"language": spoken}),
+                "written_language": written, **got}
 
     return resolve
 
@@ -163,9 +173,9 @@ async def sources_of(ctx: RunContext, wanted: list[str], commercial: bool) -> di
     if commercial:
         await check_commercial_use(ctx.settings, ids, owner=ctx.owner)
     async with db.session(ctx.settings) as s:
-        hashes = {sid: (await library.get_source(s, sid, ctx.owner)).content_hash
-                  for sid in ids}
-    return {"source_ids": ids, "source_hashes": hashes}
+        rows = [await library.get_source(s, sid, ctx.owner) for sid in ids]
+    return {"source_ids": ids, "source_hashes": {r.id: r.content_hash for r in rows},
+            "source_languages": {r.id: r.language for r in rows}}
 
 
 async def research(state: NarratedState, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -180,16 +190,20 @@ async def research(state: NarratedState, runtime: Runtime[RunContext]) -> dict[s
 
 
 def writer_input(state: NarratedState, target: float | None = None) -> WriterInput:
+    """What the writers get: the brief in the script's (written) language."""
     plan = state["plan"]
+    brief = state["request"].brief()
+    brief.language = state.get("written_language") or brief.language
     return WriterInput(passages=state["passages"], hosts=plan.hosts,
-                       brief=state["request"].brief(), target_seconds=target or plan.target_s,
+                       brief=brief, target_seconds=target or plan.target_s,
                        seconds_per_word=plan.pace, pause_s=plan.pause_s)
 
 
 async def ground(state: NarratedState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Score every line against its cited chunks; rewrite or drop unsupported lines."""
     inp = writer_input(state)
-    lines, stats = grounding.ground(state["draft"].lines, {p.chunk_id: p for p in inp.passages})
+    lines, stats = grounding.ground(state["draft"].lines, {p.chunk_id: p for p in inp.passages},
+                                    lang=pack(inp.brief.language))
     if not lines:
         raise BadInput("no line of the script is supported by the sources")
     supports = [line.support or 0.0 for line in lines]
@@ -218,6 +232,21 @@ async def review(state: NarratedState) -> dict[str, Any]:
     return {"lines": lines, "reviewed": True, "review_edit": edit,
             "notes": [f"script reviewed by the owner: {changed} line(s) edited, "
                       f"{len(lines)} narrated"]}
+
+
+async def translate(state: NarratedState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Lines not in the requested language, translated by the LLM (citations kept)."""
+    spoken = state["request"].language or "en"
+    written = state.get("written_language") or spoken
+    langs = state.get("source_languages") or {}
+    if written == spoken and all(not c or base(c) == spoken for c in langs.values()):
+        return {}
+    report(0.1, f"translating into {pack(spoken).name} with the LLM")
+    lines, usage = await translator.translate(state["lines"], state["passages"], langs, written,
+                                              spoken, run_context(runtime).settings)
+    n = sum(1 for line in lines if "translated_from" in line.meta)
+    return {"lines": lines, "notes": [f"{n} line(s) translated into {pack(spoken).name} by the "
+                                      f"LLM in {usage.get('calls', 0)} call(s)"]}
 
 
 def narrate_node(kind: NarratedKind) -> Callable[..., Awaitable[Command[Any]]]:
@@ -263,6 +292,8 @@ def recipe_of(kind: NarratedKind, state: NarratedState) -> dict[str, Any]:
     return {"graph": kind.name, "graph_version": kind.version, "code_version": code,
             **kind.recipe_extra(), "parameters": params, "sources": state["source_ids"],
             "source_hashes": state["source_hashes"],
+            "languages": {"spoken": state["request"].language,
+                          "written": state.get("written_language")},
             "models": {"embedder": EMBED_MODEL, "writer": draft.model or "extractive",
                        "voices": [h.voice_id for h in plan.hosts], **kind.models_extra()},
             "prompt_hashes": draft.prompt_hashes, "seed": 7, "pace": plan.pace}
@@ -289,7 +320,8 @@ def build(kind: NarratedKind) -> StateGraph[Any, Any, Any, Any]:
     g.add_node("resolve", resolve_node(kind), input_schema=input_schema(kind))
     nodes: list[tuple[str, Any]] = [("plan", kind.plan), ("research", research),
                                     ("write", kind.write), ("ground", ground),
-                                    ("review", review), *kind.shows]
+                                    ("review", review), ("translate", translate),
+                                    *kind.shows]
     for name, fn in nodes:
         g.add_node(name, fn)
     g.add_node("narrate", narrate_node(kind), destinations=("refit", "assemble"))

@@ -25,7 +25,9 @@ from graphs.spec import GraphSpec
 from services.provenance import record_artifact
 from storage.errors import BadInput, Forbidden
 from storage.settings import Settings
+from tools import tts
 from tools.audio import INTRO_LEAD_S, OUTRO_S, read_wav
+from tools.lang import pack
 
 LENGTH_TOLERANCE = 0.03
 
@@ -54,7 +56,7 @@ async def preflight(settings: Settings, data: Mapping[str, Any] | PodcastRequest
                     ) -> dict[str, Any]:
     """Voices, pace and what the run will cost, before anything paid is called."""
     req = data if isinstance(data, PodcastRequest) else request(data)
-    voices = narrator.choose_voices(req.hosts, req.voices, settings)
+    voices = narrator.choose_voices(req.hosts, req.voices, settings, req.language)
     hosts = scriptwriter.default_hosts(req.hosts, [v.id for v in voices], req.style)
     pace = await narrator.seconds_per_word(hosts, settings)
     target = req.minutes * 60 - music_s(req)
@@ -65,7 +67,8 @@ async def preflight(settings: Settings, data: Mapping[str, Any] | PodcastRequest
 
         await check_reachable(settings)
         est["llm_tokens"] = int(est["chars"] / 4 * 3)
-    return {"hosts": hosts, "pace": pace, "estimate": est, "target": target}
+    return {"hosts": hosts, "pace": pace, "estimate": est, "target": target,
+            "notes": tts.voice_notes(voices)}
 
 
 async def plan(state: NarratedState, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -76,7 +79,8 @@ async def plan(state: NarratedState, runtime: Runtime[RunContext]) -> dict[str, 
         raise Forbidden(f"estimated cost ${pre['estimate']['tts_cost_usd']:.2f} exceeds "
                         f"--max-cost ${req.max_cost:.2f}")
     return {"plan": Plan(hosts=pre["hosts"], pace=pre["pace"], target_s=pre["target"],
-                         pause_s=0.45, estimate={**pre["estimate"], "target_s": pre["target"]})}
+                         pause_s=0.45, estimate={**pre["estimate"], "target_s": pre["target"]}),
+            "notes": pre["notes"]}
 
 
 async def write(state: NarratedState, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -120,7 +124,8 @@ async def assemble(state: NarratedState, runtime: Runtime[RunContext]) -> dict[s
     report(0.2, "mixing, normalising loudness, encoding MP3")
     res, rec = await assemble_podcast(
         ctx.settings, job_id=ctx.job_id, owner=ctx.owner,
-        title=req.title or default_title(passages), hosts=state["plan"].hosts, lines=lines,
+        title=req.title or default_title(passages, req.language), hosts=state["plan"].hosts,
+        lines=lines,
         audio=state["audio"], passages=passages, recipe=narrated.recipe_of(KIND, state),
         wav=req.wav, music=req.music, version_of=req.version_of,
         writer=narrated.writer_of(draft), pause_stretch=pause_stretch(state, len(lines)))
@@ -141,12 +146,15 @@ def pause_stretch(state: NarratedState, n_lines: int) -> float:
     return max(-0.25, min(0.6, (m.requested_s - m.total_s) / n_lines))
 
 
-def default_title(passages: list[Passage]) -> str:
+def default_title(passages: list[Passage], language: str | None = None) -> str:
+    """"On “Title”", or "Title and 2 more papers" (in the language)."""
+    lang = pack(language)
     titles = list(dict.fromkeys(p.source_title for p in passages))
     if len(titles) == 1:
-        return f"On \u201c{titles[0]}\u201d"
+        return lang.text("title.one", title=titles[0])
     short = titles[0].split(":")[0].strip()
-    return f"{short} and {len(titles) - 1} more {'paper' if len(titles) == 2 else 'papers'}"
+    return lang.text("title.more_one" if len(titles) == 2 else "title.more", short=short,
+                     n=len(titles) - 1)
 
 
 KIND = narrated.NarratedKind(

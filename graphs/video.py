@@ -27,8 +27,9 @@ from graphs.spec import GraphSpec
 from services import assets, brand
 from services.provenance import record_artifact
 from storage import db, library
-from tools import video
+from tools import tts, video
 from tools.audio import read_wav
+from tools.lang import pack
 
 LENGTH_TOLERANCE = 0.05
 OVERHEAD_S = director.FIRST_LEAD_S + director.END_HOLD_S  # beyond speech and per-line gaps
@@ -49,38 +50,43 @@ async def plan(state: NarratedState, runtime: Runtime[RunContext]) -> dict[str, 
     """The narrator's voice and measured pace; the speech the script should fill."""
     settings = run_context(runtime).settings
     req = request(state)
-    voice = narrator.choose_voices(1, req.voices, settings)[0]
+    voice = narrator.choose_voices(1, req.voices, settings, req.language)[0]
     hosts = scriptwriter.default_hosts(1, [voice.id], "lecture")
     pace = await narrator.seconds_per_word(hosts, settings)
     target = req.seconds - OVERHEAD_S
     return {"plan": Plan(hosts=hosts, pace=pace, target_s=target, pause_s=PAUSE_S,
-                         estimate={"target_s": target, "pause_s": PAUSE_S, "voice": voice.id})}
+                         estimate={"target_s": target, "pause_s": PAUSE_S, "voice": voice.id}),
+            "notes": tts.voice_notes([voice])}
 
 
-def for_video(lines: list[Line], passages: list[Passage], style: str) -> list[Line]:
+def for_video(lines: list[Line], passages: list[Passage], style: str,
+              language: str | None = None) -> list[Line]:
     """The podcast script as narration: video framing for intro and outro (each title said
-    once, for the sources the narration uses); shorts keep only the intro, the content and the
-    outro."""
+    once, for the sources the narration uses, in the script's language); shorts keep only the
+    intro, the content and the outro."""
+    lang = pack(language)
     cited = {c for line in lines if line.kind == "content" for c in line.citations}
     groups = group_sources(passages)
     firsts = [g[0] for g in groups if any(p.chunk_id in cited for p in g)] or \
         [g[0] for g in groups]
-    said = [f"\u201c{spoken_title(p.source_title)}\u201d" for p in firsts]
-    names = said[0] if len(said) == 1 else ", ".join(said[:-1]) + " and " + said[-1]
-    what = "one paper" if len(firsts) == 1 else f"{scriptwriter.NUMBERS[len(firsts)]} papers"
-    who = list(dict.fromkeys(w for w in (short_authors(p.source_authors) for p in firsts) if w))
-    credit = " and ".join(who) if who else "the sources"
+    names = lang.join([f"\u201c{spoken_title(p.source_title, lang)}\u201d" for p in firsts])
+    what = lang.text("video.one_paper") if len(firsts) == 1 else \
+        lang.text("papers", n=lang.number(len(firsts)))
+    who = list(dict.fromkeys(w for w in (short_authors(p.source_authors, lang)
+                                         for p in firsts) if w))
+    credit = lang.join(who) if who else lang.text("video.sources")
     out = []
     for line in lines:
         if line.kind == "intro":
-            text = (f"{what.capitalize()}: {names}." if style == "short" else
-                    f"Today we're looking at {what}: " + "; ".join(by_line(p) for p in firsts)
-                    + ".")
+            text = (lang.text("video.short_intro", what=what[:1].upper() + what[1:], names=names)
+                    if style == "short" else lang.text(
+                        "video.intro", what=what,
+                        list="; ".join(by_line(p, lang=lang) for p in firsts)))
             line = line.model_copy(update={"text": text, "citations": [p.chunk_id
                                                                        for p in firsts]})
         elif line.kind == "outro":
-            text = f"From {credit}." if style == "short" else (
-                f"Everything you heard came from the work of {credit}.")
+            text = lang.text("video.short_outro" if style == "short" else "video.outro",
+                             credit=credit)
             line = line.model_copy(update={"text": text, "citations": [p.chunk_id
                                                                        for p in firsts]})
         elif style == "short" and line.kind in {"transition", "question"}:
@@ -117,7 +123,7 @@ async def write(state: NarratedState, runtime: Runtime[RunContext]) -> dict[str,
     best: tuple[float, list[Line], WriterOutput] | None = None
     for _ in range(4):
         out = await scriptwriter.write_extractive(narrated.writer_input(state, goal))
-        lines = for_video(out.lines, passages, style)
+        lines = for_video(out.lines, passages, style, state.get("written_language"))
         got = estimate_seconds(lines, narrated.writer_input(state))
         # an overrun costs half: the timeline shortens the pauses to absorb it
         err = (got - target) / 2 if got > target else target - got
@@ -133,8 +139,12 @@ async def write(state: NarratedState, runtime: Runtime[RunContext]) -> dict[str,
 
 
 def title_of(req: VideoRequest, passages: list[Passage]) -> str:
-    return req.title or default_title(passages).replace("\u201c", "").replace(
-        "\u201d", "").removeprefix("On ")
+    """The title card's title: the one asked for, else the sources' (no "On" and quotes)."""
+    if req.title:
+        return req.title
+    if len({p.source_id for p in passages}) == 1:
+        return passages[0].source_title
+    return default_title(passages, req.language)
 
 
 async def direct(state: NarratedState, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -152,7 +162,7 @@ async def direct(state: NarratedState, runtime: Runtime[RunContext]) -> dict[str
     passages = state["passages"]
     scenes = director.plan(state["lines"], passages, figures, title=title_of(req, passages),
                            style=req.style, portrait=req.aspect == "9:16",
-                           backend=req.backend)
+                           backend=req.backend, language=req.language)
     for sc in scenes:
         if sc.generate:
             sc.generate["aspect"] = req.aspect
@@ -197,7 +207,7 @@ async def assemble(state: NarratedState, runtime: Runtime[RunContext]) -> dict[s
         host=state["plan"].hosts[0], lines=state["lines"], scenes=scenes, audio=state["audio"],
         passages=passages, style=style, music=req.music, target_s=req.seconds,
         recipe=narrated.recipe_of(KIND, state), version_of=req.version_of,
-        writer=narrated.writer_of(state["draft"]), on_progress=progress)
+        writer=narrated.writer_of(state["draft"]), on_progress=progress, language=req.language)
     await record_artifact(ctx.settings, rec)
     summary = narrated.summary(state)
     res.update(attributed_scenes=sum(1 for sc in scenes if sc.citations),

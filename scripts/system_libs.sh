@@ -14,3 +14,11 @@ if ! have; then
   "$PY" -c "import weasyprint" 2>&1 | tail -1 >&2
   exit 1
 fi
+
+# Narration in a language without a natural offline voice (German) uses espeak-ng's voices
+# (tools/espeak_voice.py); install the program when missing, as above.
+if ! command -v espeak-ng >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing espeak-ng (synthetic voices for languages without a natural offline voice)"
+  apt-get install -y -q espeak-ng >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q espeak-ng >/dev/null 2>&1; }
+fi
+command -v espeak-ng >/dev/null 2>&1 || echo "warning: espeak-ng is missing: German narration needs it (apt-get install espeak-ng) or LIBRARIAN_ELEVENLABS_API_KEY" >&2

@@ -108,6 +108,45 @@ async def make(lib: Client, req: RunFields, role: str, out_file: Path | None,
     return job
 
 
+Languages = Annotated[str | None, typer.Option(
+    "--languages", help="Make one artifact per language, e.g. es,fr: the first as asked, each "
+    "other a VERSION_OF it.")]
+
+
+def language_list(languages: str | None) -> list[str]:
+    return [code.strip() for code in (languages or "").split(",") if code.strip()]
+
+
+def out_for(out_file: Path | None, lang: str, many: bool) -> Path | None:
+    """--out as given, or with the language before the suffix when several are made."""
+    if out_file is None or not many:
+        return out_file
+    return out_file.with_name(f"{out_file.stem}.{lang}{out_file.suffix}")
+
+
+async def make_each(lib: Client, req: RunFields, languages: list[str], role: str,
+                    out_file: Path | None, as_json: bool, logo: Path | None = None
+                    ) -> list[dict[str, Any]]:
+    """One artifact per language (`make` for each); the later ones are VERSION_OF the first.
+    Stops at the first that does not complete."""
+    if not languages:
+        return [await make(lib, req, role, out_file, as_json, logo)]
+    jobs: list[dict[str, Any]] = []
+    for lang in languages:
+        first = jobs[0]["result"]["artifact_id"] if jobs else req.version_of
+        one = req.model_copy(update={"language": lang, "version_of": first})
+        jobs.append(await make(lib, one, role, out_for(out_file, lang, len(languages) > 1),
+                               as_json, logo))
+        if jobs[-1]["status"] != "completed":
+            break
+    return jobs
+
+
+def finish_all(jobs: list[dict[str, Any]], as_json: bool, summary: str) -> None:
+    for job in jobs:
+        finish(job, as_json, summary)
+
+
 def finish(job: dict[str, Any], as_json: bool, summary: str) -> None:
     if job["status"] == "review":
         if as_json:
@@ -153,19 +192,22 @@ def make_podcast(
     commercial: Annotated[bool | None, opt(P, "commercial", "--commercial/--any-licence")
                           ] = None,
     review: Annotated[bool | None, opt(P, "review", "--review/--no-review")] = None,
+    language: Annotated[str | None, opt(P, "language")] = None,
+    languages: Languages = None,
     out_file: OutFile = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Make a podcast from sources: every line cites the paragraphs it came from."""
     given = {k: v for k, v in locals().items() if k not in {
-        "sources_", "request", "out_file", "as_json"}}
+        "sources_", "request", "out_file", "as_json", "languages"}}
     given["sources"] = sources_
     given["voices"] = voices.split(",") if voices else None
     req = build(PodcastRequest, "podcast", request, given)
-    job = call(lambda lib: make(lib, req, "audio", out_file, as_json))
-    finish(job, as_json, "duration {duration_s:.1f}s (asked {requested_s:.0f}s), {lines} lines,"
-                         " {attributed_lines} with citations, mean support {mean_support:.2f}, "
-                         "writer={writer}")
+    langs = language_list(languages)
+    jobs = call(lambda lib: make_each(lib, req, langs, "audio", out_file, as_json))
+    finish_all(jobs, as_json, "duration {duration_s:.1f}s (asked {requested_s:.0f}s), {lines} "
+               "lines, {attributed_lines} with citations, mean support {mean_support:.2f}, "
+               "writer={writer}")
 
 
 @app.command("video")
@@ -192,12 +234,14 @@ def make_video(
         help="A trend id (`librarian trends`): a short on its topic from the library's "
              "supporting sources (refused when there are none).")] = None,
     review: Annotated[bool | None, opt(V, "review", "--review/--no-review")] = None,
+    language: Annotated[str | None, opt(V, "language")] = None,
+    languages: Languages = None,
     out_file: OutFile = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Make a narrated video: figures from the papers, quote cards, captions, provenance."""
     given = {k: v for k, v in locals().items() if k not in {
-        "sources_", "request", "out_file", "as_json", "voice", "trend"}}
+        "sources_", "request", "out_file", "as_json", "voice", "trend", "languages"}}
     given["sources"] = sources_
     if trend is not None:
         found = call(lambda lib: lib.trend_sources(trend))
@@ -209,10 +253,10 @@ def make_video(
     if logo_file is not None:
         given["logo"] = None  # its id is known once it is uploaded
     req = build(VideoRequest, "video", request, given)
-    job = call(lambda lib: make(lib, req, "video", out_file, as_json, logo_file))
-    finish(job, as_json, "{width}x{height}, {duration_s:.1f}s (asked {requested_s:.0f}s), "
-                         "{scenes} scenes, {attributed_scenes} attributed, {figure_scenes} "
-                         "with figures")
+    langs = language_list(languages)
+    jobs = call(lambda lib: make_each(lib, req, langs, "video", out_file, as_json, logo_file))
+    finish_all(jobs, as_json, "{width}x{height}, {duration_s:.1f}s (asked {requested_s:.0f}s), "
+               "{scenes} scenes, {attributed_scenes} attributed, {figure_scenes} with figures")
 
 
 # the written exports (report, ebook, flashcards, quiz, newsletter, slides) register here too

@@ -85,8 +85,9 @@ async def check_export(settings: Settings, owner: str, req: Any) -> dict[str, An
     """The job input of a validated export body (`agents.requests.ExportRequest`).
 
     Refused before any work starts (BadInput): an unknown or disabled format, a logo that is
-    not the owner's image, parameters a plugin does not take; NotFound for a source that is not
-    the owner's; Forbidden for a commercial request on sources whose licence forbids it."""
+    not the owner's image, parameters a plugin does not take, a language other than the sources'
+    without an LLM to translate; NotFound for a source that is not the owner's; Forbidden for a
+    commercial request on sources whose licence forbids it."""
     from pydantic import BaseModel
 
     from graphs.registry import export_formats
@@ -99,8 +100,7 @@ async def check_export(settings: Settings, owner: str, req: Any) -> dict[str, An
         raise BadInput(f"the {req.format!r} exporter is disabled")
     ids = list(dict.fromkeys(req.source_ids))
     async with db.session(settings) as s:
-        for sid in ids:
-            await library.get_source(s, sid, owner)
+        languages = {sid: (await library.get_source(s, sid, owner)).language for sid in ids}
     if isinstance(req.parameters, BaseModel):
         logo = getattr(req.parameters, "logo", None)
         if logo:
@@ -113,6 +113,10 @@ async def check_export(settings: Settings, owner: str, req: Any) -> dict[str, An
         inp = req.parameters.model_dump()
     else:
         inp = await _plugin_input(req.format, req.parameters)
+    if "language" in inp:
+        from agents.translator import settle
+
+        settle(inp["language"], languages, settings.llm_configured)
     if inp.get("commercial"):
         from services.lineage import check_commercial_use
 

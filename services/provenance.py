@@ -1,8 +1,9 @@
 """Recording an artifact's provenance: one function for every export kind.
 
 `record_artifact` writes, in one transaction, the artifact row, a segment per traced piece, and
-the edges: GENERATED_FROM each source, DERIVED_FROM each cited chunk (with the quoted span and
-the figure shown), HAS_LICENSE each licence of its sources, GENERATED_BY the writer, backends and
+the edges: GENERATED_FROM each source, DERIVED_FROM each cited chunk (with the quoted span, the
+figure shown and, for a translated line, its TRANSLATED_FROM note: the original language and
+text), HAS_LICENSE each licence of its sources, GENERATED_BY the writer, backends and
 the run (with the recipe), NARRATED_BY the voices, CREATED_BY the owner, VERSION_OF the artifact
 it remakes. When anything fails, the artifact's stored files are removed: nothing half-written
 stays visible.
@@ -97,6 +98,8 @@ def derived_props(piece: Piece, passage: Passage | None) -> dict[str, Any]:
     fig = piece.figure
     if fig is not None and passage is not None and passage.source_id == fig.get("source_id"):
         props["figure"] = {k: fig.get(k) for k in FIGURE_PROPS}
+    if piece.meta.get("translated_from"):  # the TRANSLATED_FROM note: what the line said first
+        props["translated_from"] = piece.meta["translated_from"]
     return props
 
 

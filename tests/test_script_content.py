@@ -116,9 +116,9 @@ def test_interview_host_only_asks_and_lecture_is_one_voice() -> None:
 
 
 def scriptwriter_signposts() -> list[str]:
-    from agents.dialogue import SIGNPOSTS
+    from tools.lang import pack
 
-    return list(SIGNPOSTS.values())
+    return list(pack("en")["framing"]["signposts"].values())
 
 
 @pytest.mark.parametrize("fmt", ["brief", "critique", "debate"])

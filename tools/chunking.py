@@ -43,8 +43,24 @@ def embedding_text(title: str, chunk: dict[str, Any]) -> str:
     return f"{title}. {path}. {chunk['text']}" if path else f"{title}. {chunk['text']}"
 
 
-def split_sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENT.split(text) if s.strip()]
+def split_sentences(text: str, language: str | None = None) -> list[str]:
+    """Sentences of a text; with a `language`, none ends at one of its abbreviations
+    ("et al.", "p. ej.", "Fig.": tools/lang)."""
+    out = [s.strip() for s in _SENT.split(text) if s.strip()]
+    if not language or len(out) < 2:
+        return out
+    from tools.lang import is_supported, pack
+
+    if not is_supported(language):
+        return out
+    abbreviations = tuple(" " + a for a in pack(language)["abbreviations"])
+    merged: list[str] = []
+    for sent in out:
+        if merged and (" " + merged[-1]).endswith(abbreviations):
+            merged[-1] = f"{merged[-1]} {sent}"
+        else:
+            merged.append(sent)
+    return merged
 
 
 def chunk_document(doc: Document) -> list[ChunkDraft]:

