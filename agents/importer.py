@@ -281,7 +281,8 @@ async def store(state: IngestState, config: RunnableConfig) -> IngestState:
         if reprocess:
             await vectors.delete_source(settings, sid)
         await vectors.upsert(settings, ids, matrix.tolist(), [
-            document_vector(embedding_text(doc.get("title") or "", c)) for c in chunks],
+            document_vector(embedding_text(doc.get("title") or "", c), doc.get("language"))
+            for c in chunks],
             [point_payload(sid, owner, doc, c) for c in chunks])
         async with db.session(settings) as s:
             licence = doc.get("licence")

@@ -17,18 +17,19 @@ import numpy as np
 
 from agents.grounding import LEXICAL_WEIGHT, content_words, lexical_support
 from tools.embed import embed
+from tools.lang import Lang
 
 CLAUSE_FLOOR = 0.4  # the cap when a clause has none of its content words in the passages
 _CLAUSE = re.compile(r",\s+(?=(?:which|who|and|but|mostly|because|while|although|so)\b)"
                      r"|;\s+|\s+[-\u2013\u2014]\s+")
 
 
-def weakest_clause(claim: str, evidence: str) -> float:
+def weakest_clause(claim: str, evidence: str, lang: Lang | None = None) -> float:
     """Lexical support of the claim's least supported clause (1.0 for a single clause)."""
-    parts = [c for c in _CLAUSE.split(claim) if len(content_words(c)) >= 3]
+    parts = [c for c in _CLAUSE.split(claim) if len(content_words(c, lang=lang)) >= 3]
     if len(parts) < 2:
         return 1.0
-    return min(lexical_support(c, evidence) for c in parts)
+    return min(lexical_support(c, evidence, lang=lang) for c in parts)
 
 
 def judge_support(claim: str, passages: Sequence[str]) -> float:
@@ -36,8 +37,10 @@ def judge_support(claim: str, passages: Sequence[str]) -> float:
     return judge_many([(claim, list(passages))])[0]
 
 
-def judge_many(items: Sequence[tuple[str, Sequence[str]]]) -> list[float]:
-    """`judge_support` for many (claim, passages) items, embedding everything in one batch."""
+def judge_many(items: Sequence[tuple[str, Sequence[str]]],
+               lang: Lang | None = None) -> list[float]:
+    """`judge_support` for many (claim, passages) items, embedding everything in one batch;
+    words are compared with the stop words and stemmer of the claims' language."""
     texts: list[str] = []
     for claim, passages in items:
         texts += [claim, *passages]
@@ -51,10 +54,10 @@ def judge_many(items: Sequence[tuple[str, Sequence[str]]]) -> list[float]:
             scores.append(0.0)
             continue
         evidence = "\n".join(passages)
-        lex = lexical_support(claim, evidence)
+        lex = lexical_support(claim, evidence, lang=lang)
         cos = max(0.0, float(np.max(passage_vecs @ claim_vec)))
         blend = LEXICAL_WEIGHT * lex + (1 - LEXICAL_WEIGHT) * cos
-        cap = CLAUSE_FLOOR + (1 - CLAUSE_FLOOR) * weakest_clause(claim, evidence)
+        cap = CLAUSE_FLOOR + (1 - CLAUSE_FLOOR) * weakest_clause(claim, evidence, lang)
         scores.append(round(min(blend, cap), 4))
     return scores
 

@@ -137,13 +137,28 @@ def podcast_cases(fast: bool) -> list[dict[str, Any]]:
     return [c for c in cases if not fast or "fast" in c.get("suites", [])]
 
 
+def source_path(settings: Any, item: str | dict[str, str]) -> Path:
+    """A case's source file: a path, or `{jats: path, translation: pt}` (the translation a
+    publisher's JATS file holds, written out as Markdown: evals/jats.py)."""
+    if isinstance(item, str):
+        return repo_path(item)
+    from evals.jats import translation_markdown
+
+    xml = repo_path(item["jats"])
+    out = Path(settings.home) / "eval-sources" / f"{xml.stem}.{item['translation']}.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(translation_markdown(xml, item["translation"]), encoding="utf-8")
+    return out
+
+
 async def make_podcast(settings: Any, spec: dict[str, Any]) -> Any:
     from server import runner
 
-    keys = ("minutes", "hosts", "style", "topic", "writer")
+    keys = ("minutes", "hosts", "style", "topic", "writer", "language")
     params: dict[str, Any] = {k: spec[k] for k in keys if k in spec}
     job_id = await runner.submit(settings, "podcast", {
-        "sources": [str(repo_path(s)) for s in spec["sources"]], "wav": True, **params})
+        "sources": [str(source_path(settings, s)) for s in spec["sources"]], "wav": True,
+        **params})
     return await runner.run_job(settings, job_id)
 
 
@@ -175,6 +190,8 @@ def host_f0(wav: Path, lines: list[dict[str, Any]]) -> dict[str, float]:
 async def score_podcast(settings: Any, spec: dict[str, Any], threshold: float) -> Case:
     from agents.assembler import probe_duration
     from storage.objects import LocalObjects, objects
+    from tools.lang import pack
+    from tools.language import detect
     from tools.transcribe import transcribe
 
     started = time.monotonic()
@@ -189,10 +206,15 @@ async def score_podcast(settings: Any, spec: dict[str, Any], threshold: float) -
     lines = script["lines"]
     chunks = await library_chunks(settings)
     claims = [line for line in lines if line["kind"] in CLAIM_KINDS]
+    lang = pack(spec.get("language"))
     scores = judge_many([(line["text"], [chunks[c] for c in line["citations"] if c in chunks])
-                         for line in claims])
+                         for line in claims], lang)
     mp3 = store.path(job.result["files"]["audio"])
-    heard = await asyncio.to_thread(transcribe, mp3, settings=settings, language="en")
+    # English goes to tiny.en as before; any other language is identified first and heard by
+    # the multilingual recogniser
+    heard = await asyncio.to_thread(transcribe, mp3, settings=settings,
+                                    language="en" if lang.code == "en" else None)
+    spoken = detect(heard.text)
     f0 = await asyncio.to_thread(host_f0, store.path(job.result["files"]["wav"]), lines)
     duration = await asyncio.to_thread(probe_duration, mp3)
     requested = float(spec["minutes"]) * 60
@@ -204,8 +226,11 @@ async def score_podcast(settings: Any, spec: dict[str, Any], threshold: float) -
             [c for line in lines for c in line["citations"]], set(chunks)),
         "length_error": metrics.length_error(duration, requested),
         "roundtrip_wer": metrics.wer(" ".join(line["text"] for line in lines), heard.text),
-        "voice_distinctness": metrics.voice_distinctness(f0)},
-        lines=len(lines), claims=len(claims), duration_s=round(duration, 1),
+        "voice_distinctness": metrics.voice_distinctness(f0),
+        "spoken_language_match": float(spoken is not None and spoken[0] == lang.code)},
+        language=lang.code, heard_language=spoken[0] if spoken else None,
+        recogniser_language=heard.language, lines=len(lines), claims=len(claims),
+        duration_s=round(duration, 1),
         requested_s=requested, mean_support=round(float(np.mean(scores)), 4) if scores else None,
         judge_threshold=threshold, f0_hz={k: round(v, 1) for k, v in f0.items()},
         writer=job.result.get("writer"), grounding=job.result.get("grounding"),

@@ -127,18 +127,25 @@ def out_for(out_file: Path | None, lang: str, many: bool) -> Path | None:
 async def make_each(lib: Client, req: RunFields, languages: list[str], role: str,
                     out_file: Path | None, as_json: bool, logo: Path | None = None
                     ) -> list[dict[str, Any]]:
-    """One artifact per language (`make` for each); the later ones are VERSION_OF the first.
-    Stops at the first that does not complete."""
+    """One artifact per language: the first made as asked (`make`), each other regenerated
+    from its recipe in that language, so it is a VERSION_OF the first. Stops at the first that
+    does not complete."""
     if not languages:
         return [await make(lib, req, role, out_file, as_json, logo)]
-    jobs: list[dict[str, Any]] = []
-    for lang in languages:
-        first = jobs[0]["result"]["artifact_id"] if jobs else req.version_of
-        one = req.model_copy(update={"language": lang, "version_of": first})
-        jobs.append(await make(lib, one, role, out_for(out_file, lang, len(languages) > 1),
-                               as_json, logo))
+    many = len(languages) > 1
+    first = req.model_copy(update={"language": languages[0]})
+    jobs = [await make(lib, first, role, out_for(out_file, languages[0], many), as_json, logo)]
+    for lang in languages[1:]:
         if jobs[-1]["status"] != "completed":
             break
+        aid = jobs[0]["result"]["artifact_id"]
+        job = await follow(lib, await lib.regenerate(aid, {"language": lang},
+                                                     f"the {lang} version (--languages)"),
+                           f"{lang} version", as_json)
+        if job["status"] == "completed":
+            job["path"] = str(await lib.download(job["result"]["artifact_id"], role,
+                                                 out_for(out_file, lang, many)))
+        jobs.append(job)
     return jobs
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from agents import answers
 from agents.answers import SearchHit
 from services.lineage import dependent_artifacts, mark_orphaned
@@ -17,6 +19,16 @@ from tools.embed import RELATED, embed_one
 from tools.lexical import document_vector, query_vector
 
 
+async def library_languages(settings: Settings, owner: str | None) -> list[str]:
+    """The languages of the live sources (of `owner`): the query is stemmed in each."""
+    q = select(Source.language).where(Source.deleted_at.is_(None),
+                                      Source.language.is_not(None)).distinct()
+    if owner is not None:
+        q = q.where(Source.owner == owner)
+    async with db.session(settings) as s:
+        return [str(code) for code in (await s.execute(q)).scalars()]
+
+
 async def search(settings: Settings, query: str, *, owner: str | None = None, limit: int = 10,
                  source_ids: list[str] | None = None, mode: vectors.Mode = "hybrid",
                  kinds: list[str] | None = None, languages: list[str] | None = None,
@@ -26,7 +38,8 @@ async def search(settings: Settings, query: str, *, owner: str | None = None, li
     if not query.strip():
         return []
     dense = embed_one(query) if mode != "sparse" else None
-    hits = await vectors.search(settings, dense, query_vector(query), mode=mode,
+    langs = languages or await library_languages(settings, owner)
+    hits = await vectors.search(settings, dense, query_vector(query, langs), mode=mode,
                                 limit=limit * 2, owner=owner, source_ids=source_ids,
                                 kinds=kinds, languages=languages, licences=licences,
                                 related=RELATED)
@@ -89,7 +102,9 @@ async def reindex(settings: Settings, *, reembed: bool = False) -> dict[str, Any
     dense = [stored.get(cid, []) for cid in ids]
     for row, i in enumerate(missing):
         dense[i] = [float(x) for x in fresh[row]] if fresh is not None else []
-    await vectors.rebuild(settings, ids, dense, [document_vector(t) for t in texts], payloads)
+    await vectors.rebuild(settings, ids, dense, [document_vector(t, p["language"])
+                                                 for t, p in zip(texts, payloads, strict=True)],
+                          payloads)
     return {"chunks": len(ids), "embedded": len(missing), "kept": len(ids) - len(missing),
             "collection": vectors.COLLECTION}
 

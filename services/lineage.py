@@ -20,7 +20,7 @@ from storage.settings import Settings
 from tools.licences import combine, get_licence
 
 REGENERABLE = {"minutes", "hosts", "style", "voices", "topic", "audience", "title", "writer",
-               "wav", "music", "commercial", "max_cost", "sources"}
+               "wav", "music", "commercial", "max_cost", "sources", "language"}
 
 
 def _norm(text: str) -> str:

@@ -182,3 +182,16 @@ def test_cli_refuses_a_language_it_cannot_translate_into(tmp_path: Path) -> None
     proc = cli("make", "video", "--from", sid, "--language", "xx")
     assert proc.returncode == 1 and "'xx' is not supported" in proc.stdout + proc.stderr
     assert all(j["graph"] == "ingest" for j in lines(cli("jobs", "--json")))  # nothing started
+
+
+def test_sparse_terms_are_stemmed_in_the_chunk_language() -> None:
+    """A Spanish chunk is indexed with Spanish stems and without Spanish stop words; a query
+    meets it when the library holds Spanish (its terms are stemmed in English and Spanish)."""
+    from tools.lexical import document_vector, query_vector, tokens
+
+    assert tokens("Los ayuntamientos divulgan la información", "es") == [
+        "ayunt", "divulg", "inform"]
+    assert tokens("The models were trained") == ["the", "model", "were", "train"]  # as before
+    doc = set(document_vector("Los ayuntamientos divulgan información responsable.", "es")[0])
+    assert not set(query_vector("ayuntamiento")[0]) & doc
+    assert set(query_vector("ayuntamiento", ["en", "es"])[0]) & doc

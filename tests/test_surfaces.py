@@ -182,3 +182,12 @@ def test_export_refusals_are_422_at_the_request(stack: Stack, made: dict[str, An
         body = {"format": "nope", "source_ids": ["x"], "parameters": {}}
         res = c.post("/api/content/export", json=body)
         assert res.status_code == 422 and "unknown format" in res.text
+        # an English source asked in Spanish with no LLM to translate: refused, nothing started
+        for fmt in ("podcast", "video"):
+            body = {"format": fmt, "source_ids": [made["source_id"]],
+                    "parameters": {"language": "es"}}
+            res = c.post("/api/content/export", json=body)
+            assert res.status_code == 422, res.text
+            assert "translating needs an LLM" in res.text and "LIBRARIAN_LLM_BASE_URL" in res.text
+        body["parameters"] = {"language": "klingon"}
+        assert c.post("/api/content/export", json=body).status_code == 422

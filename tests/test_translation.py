@@ -79,7 +79,8 @@ def test_portuguese_source_in_spanish_then_portuguese(settings: Settings, tmp_pa
         sid = (await lib.wait((await lib.import_item(str(note)))["job_id"]))["result"][
             "source_id"]
         req = cli_make.build(cli_make.PodcastRequest, "podcast", None, {
-            "sources": [sid], "minutes": 0.5, "writer": "extractive", "music": False})
+            "sources": [sid], "minutes": 0.5, "style": "lecture", "writer": "extractive",
+            "music": False})
         jobs = await cli_make.make_each(lib, req, ["es", "pt"], "audio", None, True)
         async with db.session(settings) as s:
             aids = [j["result"]["artifact_id"] for j in jobs]
@@ -102,7 +103,7 @@ def test_portuguese_source_in_spanish_then_portuguese(settings: Settings, tmp_pa
     assert not any("translated" in n for n in pt["notes"])
     assert got["first"].recipe["languages"] == {"spoken": "es", "written": "pt"}
     assert got["first"].recipe["parameters"]["language"] == "es"
-    assert got["first"].recipe["models"]["voices"] == ["kokoro:ef_dora", "kokoro:em_alex"]
+    assert got["first"].recipe["models"]["voices"] == ["kokoro:ef_dora"]
     assert got["segs"] and all(s.text.startswith("Traducido: ") for s in got["segs"])
     assert all(s.meta["translated_from"]["language"] == "pt" for s in got["segs"])
     assert {c.source_id for c in got["chunks"].values()} == {got["sid"]}  # the Portuguese chunks
