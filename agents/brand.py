@@ -1,7 +1,7 @@
 """An owner's brand voice: tone, words to use and avoid, intro and outro lines, accent colour
 and logo. Publishing puts the intro and outro around the description and the words to use
 among the tags, and refuses a title or intro holding a word to avoid; the video renderer takes
-the logo when a request names none."""
+the logo when a request names none, and the accent colour for its rules, headings and bars."""
 
 from __future__ import annotations
 
@@ -40,3 +40,8 @@ def avoided(profile: BrandVoice, text: str) -> list[str]:
     """The words to avoid that the text holds (whole words, any case)."""
     return [w for w in profile.avoid_words
             if re.search(rf"(?<!\w){re.escape(w)}(?!\w)", text, re.I)]
+
+
+def rgb(color: str) -> tuple[int, int, int]:
+    """'#22AA88' -> (34, 170, 136)."""
+    return int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16)

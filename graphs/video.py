@@ -15,6 +15,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from agents import director, narrator, scriptwriter
+from agents.brand import rgb
 from agents.context import RunContext, report, run_context
 from agents.requests import VideoParams, VideoRequest, request_of
 from agents.script import Line, Passage, WriterInput, WriterOutput, estimate_seconds
@@ -194,10 +195,15 @@ async def assemble(state: NarratedState, runtime: Runtime[RunContext]) -> dict[s
     req = request(state)
     scenes, passages = state["scenes"], state["passages"]
     w, h = video.SIZES[req.aspect]
-    logo_id = req.logo or (await brand.get(ctx.settings, ctx.owner)).logo  # brand default
+    profile = await brand.get(ctx.settings, ctx.owner)
+    logo_id = req.logo or profile.logo  # the brand's logo when the request names none
     logo = await assets.image_file(ctx.settings, ctx.owner, logo_id) if logo_id else None
+    accent = rgb(profile.accent_color) if profile.accent_color else video.ACCENT
     style = video.Style(w, h, captions=req.captions, watermark=req.watermark,
-                        logo=str(logo) if logo else None)
+                        logo=str(logo) if logo else None, accent=accent)
+    recipe = narrated.recipe_of(KIND, state)
+    if profile.logo or profile.accent_color:
+        recipe["brand"] = {"logo": logo_id, "accent_color": profile.accent_color}
 
     def progress(done: int, total: int) -> None:
         report(done / total, f"rendered {done}/{total} scenes")
@@ -206,7 +212,7 @@ async def assemble(state: NarratedState, runtime: Runtime[RunContext]) -> dict[s
         ctx.settings, job_id=ctx.job_id, owner=ctx.owner, title=title_of(req, passages),
         host=state["plan"].hosts[0], lines=state["lines"], scenes=scenes, audio=state["audio"],
         passages=passages, style=style, music=req.music, target_s=req.seconds,
-        recipe=narrated.recipe_of(KIND, state), version_of=req.version_of,
+        recipe=recipe, version_of=req.version_of,
         writer=narrated.writer_of(state["draft"]), on_progress=progress, language=req.language)
     await record_artifact(ctx.settings, rec)
     summary = narrated.summary(state)

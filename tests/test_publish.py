@@ -263,3 +263,4 @@ async def test_voice_clone_posts_the_sample_to_elevenlabs(settings: Settings,
     with pytest.raises(Forbidden, match="rejected"):
         await voice_clone.clone(fake_settings(settings, fake, elevenlabs_api_key="wrong-key-1"),
                                 "Ana", [("a.wav", b"x", "audio/wav")])
+

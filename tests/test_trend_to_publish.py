@@ -9,9 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from agents.brand import BrandVoice
 from agents.publish_requests import TrendsRequest
 from server import runner
-from services import analytics, trends
+from services import analytics, brand, lineage, trends
 from storage.settings import Settings
 from tests.conftest import TESTDATA
 from tests.fakes.platforms import Fake, serve
@@ -39,10 +40,13 @@ async def test_from_a_trend_to_a_published_measured_short(settings: Settings,
     top = ranked[0]
     assert top["topic"] == "duck species" and top["supported"]
     made = await trends.video_input(cfg, "local", top["trend_id"])
+    await brand.put(cfg, "local", BrandVoice(accent_color="#22AA88", outro="Reef Notes."))
     video = await runner.run_job(cfg, await runner.submit(
         cfg, "video", {**made, "style": "short", "seconds": 30.0}))
     assert video.status == "completed", video.error
     aid = video.result["artifact_id"]
+    made_how = await lineage.recipe(cfg, aid)
+    assert made_how["brand"] == {"logo": None, "accent_color": "#22AA88"}
     assert (video.result["width"], video.result["height"]) == (1080, 1920)
     await sign_in(cfg, "youtube", "tiktok")
     for platform in ("youtube", "tiktok"):
@@ -53,6 +57,7 @@ async def test_from_a_trend_to_a_published_measured_short(settings: Settings,
     assert body["status"]["containsSyntheticMedia"] is True
     assert body["snippet"]["title"].endswith("#Shorts")  # 9:16 and under 60 s
     assert "wikipedia" in body["snippet"]["description"].lower()
+    assert "Reef Notes." in body["snippet"]["description"]  # the brand's outro
     info = json.loads(fake.requests("/video/init/")[0]["body"])["post_info"]
     assert info["is_aigc"] is True and "Credit:" in info["title"]
     up = next(iter(fake.uploads.values()))

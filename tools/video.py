@@ -58,6 +58,7 @@ class Style:
     captions: str = "burn"  # burn | srt | none
     watermark: str | None = None
     logo: str | None = None  # path to a PNG
+    accent: tuple[int, int, int] = ACCENT  # rules, headings, bars (a brand's accent colour)
     crf: int = 21
     preset: str = "ultrafast"  # scenes are mostly still: speed matters more than size
 
@@ -251,15 +252,15 @@ def draw_card(visual: dict[str, Any], style: Style, typed: int | None = None,
         sub_f, sub = fit_text(visual.get("subtitle", ""), "sans", int(44 * u), width, 6)
         block = len(lines) * fnt.size * 1.25 + int(40 * u) + len(sub) * sub_f.size * 1.35
         y = top + max(0, (bottom - top - block) / 2)
-        d.rectangle([left, y - 30 * u, left + 160 * u, y - 22 * u], fill=ACCENT)
+        d.rectangle([left, y - 30 * u, left + 160 * u, y - 22 * u], fill=style.accent)
         y = _text_block(d, lines, fnt, left, y, INK, 1.25)
         _text_block(d, sub, sub_f, left, y + 40 * u, MUTED, 1.35)
         if visual.get("kicker"):
             d.text((left, top), visual["kicker"].upper(), font=font("bold", int(34 * u)),
-                   fill=ACCENT)
+                   fill=style.accent)
     elif kind == "quote":
         d.text((left - 10 * u, top - 40 * u), "\u201c", font=font("serif", int(220 * u)),
-               fill=ACCENT)
+               fill=style.accent)
         ref_f, ref = fit_text(visual.get("reference", ""), "sans", int(32 * u), width, 3)
         ref_h = len(ref) * ref_f.size * 1.3
         area = bottom - top - int(160 * u) - ref_h
@@ -270,12 +271,12 @@ def draw_card(visual: dict[str, Any], style: Style, typed: int | None = None,
         _text_block(d, ref, ref_f, left, max(y + 30 * u, bottom - ref_h), MUTED)
     elif kind == "bullets":
         head_f, head = fit_text(visual.get("heading", ""), "bold", int(64 * u), width, 2)
-        y = _text_block(d, head, head_f, left, top + 20 * u, ACCENT, 1.2) + 30 * u
+        y = _text_block(d, head, head_f, left, top + 20 * u, style.accent, 1.2) + 30 * u
         ref_f, ref = fit_text(visual.get("reference", ""), "sans", int(32 * u), width, 3)
         for item in visual.get("bullets", []):
             fnt, lines = fit_text(item, "sans", int(46 * u), width - 60 * u, 5, int(28 * u))
             d.ellipse([left, y + fnt.size * 0.35, left + 20 * u, y + fnt.size * 0.35 + 20 * u],
-                      fill=ACCENT)
+                      fill=style.accent)
             y = _text_block(d, lines, fnt, left + 60 * u, y, INK, 1.3) + 24 * u
         _text_block(d, ref, ref_f, left, bottom - len(ref) * ref_f.size * 1.3, MUTED)
     elif kind == "figure":
@@ -286,7 +287,7 @@ def draw_card(visual: dict[str, Any], style: Style, typed: int | None = None,
         _draw_chart(d, visual, style)
     elif kind == "end":
         fnt = font("bold", int(64 * u))
-        y = _text_block(d, ["Sources"], fnt, left, top + 10 * u, ACCENT)
+        y = _text_block(d, ["Sources"], fnt, left, top + 10 * u, style.accent)
         for credit in visual.get("credits", []):
             cf, lines = fit_text(credit, "sans", int(38 * u), width, 4, int(24 * u))
             y = _text_block(d, lines, cf, left, y + 10 * u, INK) + 10 * u
@@ -294,7 +295,7 @@ def draw_card(visual: dict[str, Any], style: Style, typed: int | None = None,
         box_h = len(lines) * df.size * 1.3 + 50 * u
         y0 = bottom - box_h
         d.rounded_rectangle([left - 25 * u, y0, right + 25 * u, bottom], radius=int(18 * u),
-                            outline=ACCENT, width=max(2, int(4 * u)))
+                            outline=style.accent, width=max(2, int(4 * u)))
         _text_block(d, lines, df, left, y0 + 25 * u, INK)
     _brand(img, d, style)
     return img
@@ -361,7 +362,7 @@ def _draw_chart(d: Any, visual: dict[str, Any], style: Style) -> None:
     u = style.u
     left, top, right, bottom = _safe_area(style)
     head_f, head = fit_text(visual.get("heading", ""), "bold", int(52 * u), right - left, 2)
-    y = _text_block(d, head, head_f, left, top, ACCENT, 1.2) + 30 * u
+    y = _text_block(d, head, head_f, left, top, style.accent, 1.2) + 30 * u
     ref_f, ref = fit_text(visual.get("reference", ""), "sans", int(28 * u), right - left, 2)
     base = bottom - len(ref) * ref_f.size * 1.3 - 80 * u
     labels = visual.get("labels", [])
@@ -377,7 +378,7 @@ def _draw_chart(d: Any, visual: dict[str, Any], style: Style) -> None:
         bh = (base - y - 60 * u) * (v / top_v)
         x0 = left + i * slot + slot * 0.18
         x1 = left + (i + 1) * slot - slot * 0.18
-        d.rectangle([x0, base - bh, x1, base], fill=ACCENT)
+        d.rectangle([x0, base - bh, x1, base], fill=style.accent)
         txt = visual.get("texts", [])[i] if visual.get("texts") else f"{v:g}"
         d.text((x0, base - bh - 52 * u), txt, font=val_f, fill=INK)
         for j, line in enumerate(wrap(lab, lab_f, x1 - x0 + slot * 0.3)[:2]):
