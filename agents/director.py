@@ -21,7 +21,7 @@ from agents.assembler import credits, pauses
 from agents.script import Line, Passage
 from agents.scriptwriter import short_authors
 from tools.chunking import split_sentences
-from tools.lang import pack
+from tools.lang import Lang, pack
 from tools.video import FPS
 
 LEAD_S = 0.25  # picture before the voice starts
@@ -66,11 +66,11 @@ class Scene(BaseModel):
     translated_from: dict[str, Any] | None = None  # the narration line's original (translator)
 
 
-def _who(p: Passage) -> str:
-    """"Smith", "Smith and Lee", "Smith et al." (the written reference form)."""
+def _who(p: Passage, lang: Lang | None = None) -> str:
+    """"Smith", "Smith and Lee", "Smith et al." (the written reference form, in the language)."""
     if len(p.source_authors) > 2:
         return f"{p.source_authors[0].split()[-1]} et al." if p.source_authors[0].split() else ""
-    return short_authors(p.source_authors)
+    return short_authors(p.source_authors, lang)
 
 
 def disclosure(language: str | None = None) -> str:
@@ -154,7 +154,7 @@ def plan(lines: list[Line], passages: list[Passage], figures: list[FigureInfo], 
         if line.kind == "intro":
             kind = "title"
             subtitle = " \u00b7 ".join(
-                f"{p.source_title.split(':')[0]} ({_who(p)}"
+                f"{p.source_title.split(':')[0]} ({_who(p, lang)}"
                 f"{', ' + p.source_year if p.source_year else ''})" for p in firsts.values())
             visual = {"kind": "title", "title": title, "subtitle": subtitle,
                       "kicker": lang.text("video.kicker_explainer" if style == "explainer"
@@ -162,7 +162,8 @@ def plan(lines: list[Line], passages: list[Passage], figures: list[FigureInfo], 
         elif line.kind == "outro":
             kind = "end"
             visual = {"kind": "end", "credits": credits(passages, lang),
-                      "disclosure": lang.text("video.disclosure")}
+                      "heading": lang.text("video.sources_heading"),
+                      "disclosure": disclosure(language)}
         elif line.kind in {"transition", "question"} or head is None:
             kind = "section"
             src = head or next(iter(firsts.values()))

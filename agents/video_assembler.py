@@ -18,6 +18,7 @@ from typing import Any
 from agents.artifact import ArtifactRecord, Maker, Piece, artifact_id_for, writer_maker
 from agents.assembler import credits, sha256_file
 from agents.director import Scene, timeline
+from agents.director import disclosure as director_disclosure
 from agents.script import Host, Line, Passage
 from storage.objects import objects
 from storage.settings import Settings
@@ -66,7 +67,7 @@ async def assemble_video(settings: Settings, *, job_id: str, owner: str, title: 
                          language: str | None = None,
                          ) -> tuple[dict[str, Any], ArtifactRecord]:
     """Render, mux and store the video and its files; the result and what provenance records."""
-    disclosure = pack(language).text("video.disclosure")
+    disclosure = director_disclosure(language)
     speech = []
     for item in audio:
         samples, rate = read_wav(Path(item["path"]))

@@ -195,3 +195,21 @@ def test_sparse_terms_are_stemmed_in_the_chunk_language() -> None:
     doc = set(document_vector("Los ayuntamientos divulgan información responsable.", "es")[0])
     assert not set(query_vector("ayuntamiento")[0]) & doc
     assert set(query_vector("ayuntamiento", ["en", "es"])[0]) & doc
+
+
+def test_video_cards_and_framing_are_in_the_video_language() -> None:
+    """Title card, end card (heading, credits, AI disclosure) and the narration's framing of a
+    Spanish video: nothing in English."""
+    from agents import director
+    from graphs.video import for_video
+
+    out = asyncio.run(scriptwriter.write_extractive(writer_input("es", hosts=1, seconds=25)))
+    lines = for_video(out.lines, PASSAGES, "short", "es")
+    assert lines[0].text.startswith("Un artículo: “Compromiso de los Ayuntamientos")
+    assert lines[-1].text == "Del trabajo de Pache-Durán y Nevado-Gil."
+    scenes = director.plan(lines, PASSAGES, [], title=MALAGA["source_title"], style="short",
+                           portrait=True, language="es")
+    title, end = scenes[0].visual, scenes[-1].visual
+    assert title["kicker"] == "Breve" and "Pache-Durán y Nevado-Gil, 2021" in title["subtitle"]
+    assert end["heading"] == "Fuentes" and end["disclosure"].startswith("Vídeo generado por IA")
+    assert director.disclosure("en").startswith("AI-generated video")

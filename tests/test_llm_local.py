@@ -159,3 +159,30 @@ async def test_llm_judge_grades_a_script(local: Settings,
     got = await judge_script(local, lines, ATTN_PASSAGES, model(200))
     assert 0.0 <= got["llm_faithfulness"] <= 1.0 and 0.0 <= got["llm_engagingness"] <= 1.0
     assert got["usage"].get("total_tokens", 0) > 0
+
+
+async def test_translator_turns_portuguese_lines_into_spanish(
+        local: Settings, model: Callable[[int], BaseChatModel]) -> None:
+    """The translate step against the real server: one call, every line in Spanish (py3langid on
+    the result), citations and quotes kept, the original noted."""
+    from agents import translator
+    from agents.script import Line
+    from tools.language import detect
+
+    text = ("Os municípios distribuem pasta de dente nas unidades básicas de saúde, mas a "
+            "concentração de flúor solúvel nem sempre é suficiente para prevenir a cárie.")
+    p = Passage(chunk_id="pt-1", source_id="src-pt", seq=0, text=text,
+                source_title="Dentifrício fluoretado")
+    lines = [Line(speaker="Alex", text=text, citations=["pt-1"], quote=text),
+             Line(speaker="Sam", text="As amostras foram coletadas em dezesseis unidades de "
+                  "saúde da cidade de Manaus e analisadas com um eletrodo específico.",
+                  citations=["pt-1"])]
+    out, usage = await translator.translate(lines, [p], {"src-pt": "pt"}, "pt", "es", local,
+                                            model(400))
+    assert usage["calls"] == 1 and usage.get("total_tokens", 0) > 0
+    for before, after in zip(lines, out, strict=True):
+        assert after.citations == before.citations and after.quote == before.quote
+        assert after.meta["translated_from"]["text"] == before.text
+        assert after.text.strip() and after.text != before.text
+    got = detect(" ".join(line.text for line in out))
+    assert got is not None and got[0] == "es", [line.text for line in out]

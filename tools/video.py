@@ -287,7 +287,8 @@ def draw_card(visual: dict[str, Any], style: Style, typed: int | None = None,
         _draw_chart(d, visual, style)
     elif kind == "end":
         fnt = font("bold", int(64 * u))
-        y = _text_block(d, ["Sources"], fnt, left, top + 10 * u, style.accent)
+        y = _text_block(d, [visual.get("heading", "Sources")], fnt, left, top + 10 * u,
+                        style.accent)
         for credit in visual.get("credits", []):
             cf, lines = fit_text(credit, "sans", int(38 * u), width, 4, int(24 * u))
             y = _text_block(d, lines, cf, left, y + 10 * u, INK) + 10 * u
