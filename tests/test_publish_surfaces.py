@@ -195,3 +195,25 @@ def test_rest_config_and_video_batch(server: str, library: dict[str, Any]) -> No
         assert c.get("/api/video/batch/none").status_code == 404
         for j in batch["jobs"]:
             c.post(f"/api/jobs/{j['job_id']}/cancel")
+
+
+def test_cli_against_the_server_same_commands(server: str, library: dict[str, Any]) -> None:
+    """LIBRARIAN_API_URL: trends, analytics and publish run over REST with the same output."""
+    if not LIBRARIAN.exists():
+        pytest.skip(f"{LIBRARIAN} is not installed")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LIBRARIAN_")}
+    env.update(LIBRARIAN_API_URL=server, LIBRARIAN_HOME=str(library["home"].parent / "remote"))
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(LIBRARIAN), *args], env=env, capture_output=True,
+                              text=True, timeout=120, cwd=REPO)
+
+    trends = run("trends", "--json")
+    assert trends.returncode == 0, trends.stderr
+    assert "nba finals game 7" in trends.stdout
+    dash = run("analytics", "--json")
+    assert dash.returncode == 0 and '"videos"' in dash.stdout, dash.stderr
+    nc = run("publish", library["nc"], "--to", "youtube", "--commercial")
+    assert nc.returncode == 1 and "src-job-nc-0" in nc.stderr
+    auth = run("publish", "auth", "youtube")
+    assert auth.returncode == 2 and "where the library is" in auth.stderr

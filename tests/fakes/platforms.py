@@ -75,6 +75,7 @@ class Fake:
     # faults
     chunk_faults: list[int] = field(default_factory=list)  # statuses for the next chunk PUTs
     keep_on_fault: int = 0  # bytes of a failed chunk kept anyway (a connection cut mid-chunk)
+    fault_after: int = 0  # chunk faults start once this many bytes arrived
     quota_exceeded: bool = False
     tt_chunk_faults: list[int] = field(default_factory=list)
     # feeds and figures
@@ -341,7 +342,7 @@ def _yt_chunk(fake: Fake, up: Upload, rng: str, body: bytes) -> Response:
                                 f"{len(up.data)}")
         if last != total - 1 and len(body) % (256 * 1024):
             return google_error(400, "badContent", "chunk not a multiple of 256 KiB")
-        if fake.chunk_faults:
+        if fake.chunk_faults and len(up.data) >= fake.fault_after:
             up.data.extend(body[:fake.keep_on_fault])
             return google_error(fake.chunk_faults.pop(0), "backendError", "Backend Error",
                                 "global")
