@@ -162,6 +162,26 @@ async def test_tiktok_direct_post_chunked_with_aigc_flag_and_credits(
     assert job.result["url"] == "https://www.tiktok.com/@librarian_fake/video/7300000000000000001"
 
 
+async def test_an_interrupted_tiktok_upload_resumes_at_the_next_chunk(
+        settings: Settings, fake: Fake) -> None:
+    cfg = fake_settings(settings, fake, job_max_attempts=2)
+    aid, data = await video_artifact(cfg, ["CC-BY-4.0"], size=11 * 1024 * KiB)
+    await sign_in(cfg, "tiktok")
+    mb5 = 5 * 1024 * KiB
+    fake.tt_chunk_faults, fake.fault_after = [502, 502], mb5  # the second chunk fails twice
+    job_id = await runner.submit(cfg, "publish", {"platform": "tiktok", "artifact_id": aid})
+    job = await runner.run_job(cfg, job_id)
+    assert job.status == "failed" and "502" in (job.error or ""), job.error
+    before = len(fake.requests("/tt-upload/", "PUT"))
+    await runner.prepare_retry(cfg, job_id)
+    job = await runner.run_job(cfg, job_id)
+    assert job.status == "completed", job.error
+    resumed = [r["headers"]["content-range"] for r in fake.requests("/tt-upload/", "PUT")]
+    assert resumed[before:] == [f"bytes {mb5}-{len(data) - 1}/{len(data)}"]  # chunk 2 only
+    assert len(fake.requests("/video/init/")) == 1  # the same publish id, not a new post
+    assert bytes(next(iter(fake.posts.values())).data) == data
+
+
 async def test_licence_refusals_name_the_source(settings: Settings, fake: Fake) -> None:
     cfg = fake_settings(settings, fake)
     aid, _ = await video_artifact(cfg, ["CC-BY-4.0", "CC-BY-NC-4.0"], size=10 * KiB)

@@ -249,7 +249,7 @@ def build_app(fake: Fake) -> Starlette:
         post = fake.posts.get(request.query_params.get("upload_id", ""))
         if post is None:
             return tt_error(404, "invalid_params", "unknown upload")
-        if fake.tt_chunk_faults:
+        if fake.tt_chunk_faults and len(post.data) >= fake.fault_after:
             return Response(status_code=fake.tt_chunk_faults.pop(0))
         rng = request.headers.get("content-range", "")
         first, last, total = _range(rng)
