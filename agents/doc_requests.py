@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 STRICT = ConfigDict(extra="forbid", strict=True, use_attribute_docstrings=True)
 Text = Annotated[str, Field(max_length=500)]
 Writer = Literal["extractive", "llm"]
+Language = Annotated[str, Field(min_length=2, max_length=8,
+                                pattern=r"^[A-Za-z]{2}(?:-[A-Za-z]{2,4})?$")]
 ReportStyle = Literal["briefing", "study-guide", "literature-review"]
 
 
@@ -28,6 +30,9 @@ class DocParams(BaseModel):
     """extractive (exact source passages) or llm; default: the LLM when one is configured."""
     commercial: bool = False
     """Refuse sources whose licence forbids commercial use or derivatives."""
+    language: Language | None = None
+    """The sources' language (ISO 639-1): written exports quote their sources exactly, so
+    another language than theirs is refused rather than mixed."""
 
 
 class ReportParams(DocParams):

@@ -26,6 +26,7 @@ from pydantic import (
 from agents.doc_requests import (
     EbookParams,
     FlashcardsParams,
+    Language,
     NewsletterParams,
     QuizParams,
     ReportParams,
@@ -44,8 +45,6 @@ VideoStyle = Literal["explainer", "short"]
 Aspect = Literal["16:9", "9:16"]
 VIDEO_DEFAULTS: dict[str, tuple[float, Aspect]] = {"explainer": (60.0, "16:9"),
                                                    "short": (30.0, "9:16")}
-Language = Annotated[str, Field(min_length=2, max_length=8,
-                                pattern=r"^[A-Za-z]{2}(?:-[A-Za-z]{2,4})?$")]
 STRICT = ConfigDict(extra="forbid", strict=True, use_attribute_docstrings=True)
 
 

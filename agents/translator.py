@@ -74,6 +74,18 @@ def settle(requested: str | None, languages: dict[str, str | None],
     return spoken, written
 
 
+def check_written(kind: str, requested: str | None, languages: dict[str, str | None]) -> None:
+    """A written export quotes its sources: a `requested` language none of them is in is
+    refused (BadInput), never translated or mixed."""
+    want = base(requested)
+    other = sorted({base(c) for c in languages.values() if c and base(c) != want})
+    if want and other:
+        raise BadInput(f"a {kind} quotes its sources exactly, in their language "
+                       f"({', '.join(_name(c) for c in other)}); it cannot be made in "
+                       f"{_name(want)}: drop --language, or make a podcast or video, which "
+                       "an LLM can translate")
+
+
 def line_language(line: Line, passages: dict[str, Passage], languages: dict[str, str | None],
                   written: str) -> str:
     """A content line speaks its cited source's language; framing lines the script's."""

@@ -19,7 +19,7 @@ from typing import Any, TypedDict
 from langchain_core.runnables import RunnableConfig
 from langgraph.graph import END, START, StateGraph
 
-from agents import doc_grounding, doc_pieces, doc_writer
+from agents import doc_grounding, doc_pieces, doc_writer, translator
 from agents.artifact import artifact_id_for
 from agents.context import RunContext, job_id, report, settings_for
 from agents.doc_record import Piece, attribution_page
@@ -115,6 +115,7 @@ def nodes(kind: str) -> dict[str, Node]:
         req = req_of(state)  # a bad request fails before any work
         ctx = RunContext(settings_for(config), state.get("owner", "local"), job_id(config))
         got = await narrated.sources_of(ctx, list(state.get("sources") or []), req.commercial)
+        translator.check_written(kind, req.language, got["source_languages"])
         return {"source_ids": got["source_ids"], "source_hashes": got["source_hashes"]}
 
     async def research(state: DocState, config: RunnableConfig) -> DocState:

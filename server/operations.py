@@ -114,9 +114,12 @@ async def check_export(settings: Settings, owner: str, req: Any) -> dict[str, An
     else:
         inp = await _plugin_input(req.format, req.parameters)
     if "language" in inp:
-        from agents.translator import settle
+        from agents import translator
 
-        settle(inp["language"], languages, settings.llm_configured)
+        if req.format in ("podcast", "video"):  # narrated: translated by the LLM, or refused
+            translator.settle(inp["language"], languages, settings.llm_configured)
+        else:
+            translator.check_written(req.format, inp["language"], languages)
     if inp.get("commercial"):
         from services.lineage import check_commercial_use
 

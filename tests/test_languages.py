@@ -179,6 +179,9 @@ def test_cli_refuses_a_language_it_cannot_translate_into(tmp_path: Path) -> None
     assert "sources are in Portuguese and the export was asked in Spanish" in said
     assert "translating needs an LLM" in said and "LIBRARIAN_LLM_BASE_URL" in said
     assert len(said.strip().splitlines()) == 1, said
+    proc = cli("make", "report", "--from", sid, "--language", "es")  # written: never translated
+    assert proc.returncode == 1 and "quotes its sources exactly, in their language " \
+        "(Portuguese)" in proc.stdout + proc.stderr
     proc = cli("make", "video", "--from", sid, "--language", "xx")
     assert proc.returncode == 1 and "'xx' is not supported" in proc.stdout + proc.stderr
     assert all(j["graph"] == "ingest" for j in lines(cli("jobs", "--json")))  # nothing started
