@@ -101,29 +101,7 @@ def request_from_call(name: str, args: dict[str, Any], message: str,
     """A tool call -> Request (validated by the tool's own model)."""
     req = intent.Request(text=message, by="llm")
     if name == "MakeExport":
-        call = MakeExport.model_validate(args)
-        req.action, req.format = "make", call.format
-        exact = list(attachments)
-        for item in call.sources:
-            if item in attachments or Path(item).name in {Path(a).name for a in attachments}:
-                continue
-            if item.lower().strip() in CONTEXT_WORDS:
-                req.from_context = True
-            elif is_url(item):
-                exact.append(item)
-            else:
-                req.refs.append(item)
-        req.sources = exact
-        req.params = {k: v for k, v in call.model_dump(exclude={
-            "format", "sources", "count", "report_style"}).items() if v is not None}
-        if call.format in intent.DOCUMENTS:
-            req.params.pop("style", None)  # a podcast style; a report's is report_style
-            unit = {"flashcards": "cards", "quiz": "questions", "slides": "slides",
-                    "newsletter": "items"}.get(call.format)
-            if unit and call.count:
-                req.params[unit] = call.count
-            if call.report_style:
-                req.params["style"] = call.report_style
+        _make_export(req, MakeExport.model_validate(args), attachments)
     elif name == "SearchLibrary":
         req.action, req.question = "ask", SearchLibrary.model_validate(args).question
     elif name == "ImportSources":
@@ -137,6 +115,35 @@ def request_from_call(name: str, args: dict[str, Any], message: str,
     else:
         raise ValueError(f"unknown tool {name!r}")
     return req
+
+
+def _make_export(req: intent.Request, call: MakeExport, attachments: list[str]) -> None:
+    """Fill `req` from a MakeExport call: attachments and URLs are exact sources, 'this' and
+    the like point at the context, other names are library references; a count is the
+    kind's own unit (cards, questions, slides, items)."""
+    req.action, req.format = "make", call.format
+    exact = list(attachments)
+    attached = {Path(a).name for a in attachments}
+    for item in call.sources:
+        if item in attachments or Path(item).name in attached:
+            continue
+        if item.lower().strip() in CONTEXT_WORDS:
+            req.from_context = True
+        elif is_url(item):
+            exact.append(item)
+        else:
+            req.refs.append(item)
+    req.sources = exact
+    req.params = {k: v for k, v in call.model_dump(exclude={
+        "format", "sources", "count", "report_style"}).items() if v is not None}
+    if call.format in intent.DOCUMENTS:
+        req.params.pop("style", None)  # a podcast style; a report's is report_style
+        unit = {"flashcards": "cards", "quiz": "questions", "slides": "slides",
+                "newsletter": "items"}.get(call.format)
+        if unit and call.count:
+            req.params[unit] = call.count
+        if call.report_style:
+            req.params["style"] = call.report_style
 
 
 def written_call(ai: AIMessage) -> tuple[str, dict[str, Any]] | None:
