@@ -353,22 +353,42 @@ def parse(message: str, attachments: list[str] | None = None) -> Request:
     for u in urls:
         stripped = stripped.replace(u.lower(), " ")
     fmt = find_format(words, stripped)
+    if not _action(req, text, wordset, fmt):
+        return req
+    req.format = fmt
+    _make_params(req, fmt, stripped, raw)
+    topic = parse_topic(stripped)
+    refs = parse_refs(stripped)
+    if topic:
+        named = about_source(topic)
+        if named:
+            refs += [r for r in split_refs(named) if r not in refs]
+        else:
+            req.params["topic"] = topic
+            refs = [r for r in refs if r not in topic and topic not in r]
+    req.refs = refs
+    req.from_context = bool(wordset & CONTEXT_REFS) and not req.refs and not urls
+    return req
 
+
+def _action(req: Request, text: str, wordset: set[str], fmt: str | None) -> bool:
+    """Set the request's action (help, status, list, ask or make); True when it is "make",
+    whose parameters are read next."""
     if re.fullmatch(r"(?:help|\?|what can you do\??|how does this work\??|commands|hi|hello)"
                     r"[.!]*", text):
-        return req
+        return False
     job = re.search(r"\b(?:job|status of)\s+([0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12})", text)
     if re.search(r"\b(?:status|progress|is it (?:done|ready|finished)|how(?:'s| is) (?:it|my|the)"
                  r" \w+ (?:going|coming)|still running|how far)\b", text) and not re.search(
             r"\bwhat does\b", text):
         req.action = "status"
         req.job_id = job.group(1) if job else None
-        return req
+        return False
     if re.search(r"\b(?:list|show)\s+(?:me\s+)?(?:my|the|all)?\s*(?:sources|papers|library|"
                  r"documents|articles|content)\b|\bwhat(?:'s| is) in (?:my|the) library\b|"
                  r"\bwhat (?:papers|sources|documents) do i have\b", text):
         req.action = "list"
-        return req
+        return False
 
     make_verb = bool(wordset & MAKE_VERBS) or bool(re.search(r"\b(?:can|could|would) (?:you|i)"
                                                             r" (?:get|have)\b", text))
@@ -378,25 +398,24 @@ def parse(message: str, attachments: list[str] | None = None) -> Request:
         req.action = "make"
     elif is_question or re.search(r"\b(?:say|says|said|mean|means)\b", text):
         req.action = "ask"
-        req.question = raw
-        return req
+        req.question = req.text
+        return False
     elif fmt is None and (req.sources or make_verb):
         req.action = "make"  # "import these"/"do it again" without a format: keep the last one
         if re.search(r"\b(?:import|add|upload|ingest)\b", text):
             req.params["import_only"] = True
     else:
-        return req
+        return False
+    return True
 
-    req.format = fmt
+
+def _make_params(req: Request, fmt: str | None, stripped: str, raw: str) -> None:
+    """The parameters a "make" request states: counts and styles of written kinds, video
+    shape, minutes, hosts, style, voices, language, commercial use."""
     if fmt in DOCUMENTS:
         req.params.update(document_params(stripped))
     if fmt == "video":
-        if re.search(r"\b(?:short|shorts|reel|reels|tiktok|vertical|portrait|9:16)\b", stripped):
-            req.params["aspect"] = "9:16"
-        if re.search(r"\b(?:shorts?|reels?|tiktok)\b", stripped):
-            req.params["short"] = True
-        if re.search(r"\b(?:landscape|widescreen|16:9|horizontal)\b", stripped):
-            req.params["aspect"] = "16:9"
+        req.params.update(video_shape(stripped))
     minutes = parse_minutes(stripped)
     if minutes is not None:
         req.params["minutes"] = minutes
@@ -422,18 +441,18 @@ def parse(message: str, attachments: list[str] | None = None) -> Request:
     if re.search(r"\bcommercial(?:ly)?\b", stripped) and not re.search(
             r"\bnon-?commercial\b", stripped):
         req.params["commercial"] = True
-    topic = parse_topic(stripped)
-    refs = parse_refs(stripped)
-    if topic:
-        named = about_source(topic)
-        if named:
-            refs += [r for r in split_refs(named) if r not in refs]
-        else:
-            req.params["topic"] = topic
-            refs = [r for r in refs if r not in topic and topic not in r]
-    req.refs = refs
-    req.from_context = bool(wordset & CONTEXT_REFS) and not req.refs and not urls
-    return req
+
+
+def video_shape(text: str) -> dict[str, Any]:
+    """Aspect ("vertical", "a short", "16:9") and whether a short is meant."""
+    out: dict[str, Any] = {}
+    if re.search(r"\b(?:short|shorts|reel|reels|tiktok|vertical|portrait|9:16)\b", text):
+        out["aspect"] = "9:16"
+    if re.search(r"\b(?:shorts?|reels?|tiktok)\b", text):
+        out["short"] = True
+    if re.search(r"\b(?:landscape|widescreen|16:9|horizontal)\b", text):
+        out["aspect"] = "16:9"
+    return out
 
 
 @dataclass
