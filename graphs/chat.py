@@ -255,34 +255,10 @@ async def resolve_sources(state: ChatState, config: RunnableConfig) -> ChatState
                    f"{' and '.join(f + 's' for f in sorted(intent.RUNNABLE))} for now.")
     ids: list[str] = list(state.get("sources") or [])
     imported: list[str] = []
-    for item in req.sources:
-        if is_url(item) or Path(item).expanduser().exists():
-            job = await run_job(config, "ingest", {"source": item}, owner)
-            if job["status"] != "completed":
-                return say(f"I could not import {Path(item).name or item}: {job.get('error')}",
-                           job_id=job.get("job_id"))
-            ids.append(job["result"]["source_id"])
-            imported.append(job["result"].get("title") or item)
-            continue
-        async with db.session(settings) as s:
-            try:
-                ids.append((await library.get_source(s, item, owner)).id)
-            except NotFound:
-                return say(f"{item} is neither a file, a URL nor a source in your library.")
-    for ref in req.refs:
-        found = await find_sources(settings, ref, owner)
-        if not found:
-            return say(f"I don't find \u201c{ref}\u201d in your library. Attach the paper or "
-                       "give its URL, and I'll import it.")
-        if len(found) > 1 and not ref.startswith("by "):
-            options = [option(f) for f in found[:6]]
-            lines = "\n".join(f"{n}. {o['title']}" + (f" ({o['year']})" if o["year"] else "")
-                              for n, o in enumerate(options, 1))
-            return ask_back(f"Several sources match \u201c{ref}\u201d. Which one did you mean?"
-                            f"\n{lines}\n(answer with a number, or \u201call\u201d)",
-                            {"kind": "choose", "ref": ref, "options": options,
-                             "request": {**stored(req), "sources": ids}}, options=options)
-        ids += [f.id for f in found]
+    reply = (await _given_sources(config, req, owner, ids, imported)
+             or await _referenced_sources(settings, req, owner, ids))
+    if reply is not None:
+        return reply
     topic = req.params.get("topic")
     if not ids and topic:
         found = await find_sources(settings, str(topic), owner)
@@ -300,6 +276,48 @@ async def resolve_sources(state: ChatState, config: RunnableConfig) -> ChatState
         return {**say(f"Imported {len(imported)} source(s): " + "; ".join(imported)),
                 "context": {**(state.get("context") or {}), "sources": ids, "attachments": []}}
     return {"sources": ids}
+
+
+async def _given_sources(config: RunnableConfig, req: intent.Request, owner: str,
+                         ids: list[str], imported: list[str]) -> ChatState | None:
+    """Files and URLs are imported (their titles go to `imported`), other items are source
+    ids of the library; each id is appended to `ids`. A reply when one cannot be had."""
+    for item in req.sources:
+        if is_url(item) or Path(item).expanduser().exists():
+            job = await run_job(config, "ingest", {"source": item}, owner)
+            if job["status"] != "completed":
+                return say(f"I could not import {Path(item).name or item}: {job.get('error')}",
+                           job_id=job.get("job_id"))
+            ids.append(job["result"]["source_id"])
+            imported.append(job["result"].get("title") or item)
+            continue
+        async with db.session(settings_for(config)) as s:
+            try:
+                ids.append((await library.get_source(s, item, owner)).id)
+            except NotFound:
+                return say(f"{item} is neither a file, a URL nor a source in your library.")
+    return None
+
+
+async def _referenced_sources(settings: Settings, req: intent.Request, owner: str,
+                              ids: list[str]) -> ChatState | None:
+    """Names ("the S2ORC paper", "by Lo") are searched; their sources are appended to `ids`.
+    A reply when a name finds nothing, or asks back which of several it meant."""
+    for ref in req.refs:
+        found = await find_sources(settings, ref, owner)
+        if not found:
+            return say(f"I don't find \u201c{ref}\u201d in your library. Attach the paper or "
+                       "give its URL, and I'll import it.")
+        if len(found) > 1 and not ref.startswith("by "):
+            options = [option(f) for f in found[:6]]
+            lines = "\n".join(f"{n}. {o['title']}" + (f" ({o['year']})" if o["year"] else "")
+                              for n, o in enumerate(options, 1))
+            return ask_back(f"Several sources match \u201c{ref}\u201d. Which one did you mean?"
+                            f"\n{lines}\n(answer with a number, or \u201call\u201d)",
+                            {"kind": "choose", "ref": ref, "options": options,
+                             "request": {**stored(req), "sources": ids}}, options=options)
+        ids += [f.id for f in found]
+    return None
 
 
 # --- plan and confirm ---------------------------------------------------------------------
