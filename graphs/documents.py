@@ -131,26 +131,9 @@ def nodes(kind: str) -> dict[str, Node]:
         return {"material": m.model_dump()}
 
     async def compose(state: DocState, config: RunnableConfig) -> DocState:
-        req = req_of(state)
-        m = Material(**state["material"])
-        title = req.title or doc_writer.default_title(kind, m)
-        writer: dict[str, Any] = {"writer": "extractive"}
-        if kind in ("flashcards", "quiz"):
-            content: dict[str, Any] = {"title": title}
-            if kind == "flashcards":
-                content["cards"] = [c.model_dump() for c in doc_writer.flashcards(req, m)]
-            else:
-                content["questions"] = [q.model_dump() for q in doc_writer.quiz(req, m)]
-        else:
-            doc = doc_writer.composition(kind, req, m, title)
-            if use_llm(req, settings_for(config)):
-                from agents.doc_llm import rewrite_with_llm
-
-                report(0.1, "rewriting the paragraphs with the LLM")
-                model = (config.get("configurable") or {}).get("chat_model")
-                doc, writer = await rewrite_with_llm(doc, settings_for(config), model)
-            content = {"title": title, "composition": doc.model_dump()}
-        return {"draft": {**content, "writer": writer}}
+        model = (config.get("configurable") or {}).get("chat_model")
+        return {"draft": await draft_of(kind, req_of(state), Material(**state["material"]),
+                                        settings_for(config), model)}
 
     async def ground(state: DocState, config: RunnableConfig) -> DocState:
         settings = settings_for(config)
@@ -190,6 +173,28 @@ def nodes(kind: str) -> dict[str, Node]:
 
     return {"resolve": resolve, "research": research, "compose": compose, "ground": ground,
             "render": render, "publish": publish}
+
+
+async def draft_of(kind: str, req: Any, m: Material, settings: Settings,
+                   model: Any = None) -> dict[str, Any]:
+    """The ungrounded draft: cards or questions, else a composition (its paragraphs rewritten
+    by the LLM when it writes), with the writer that made it."""
+    title = req.title or doc_writer.default_title(kind, m)
+    writer: dict[str, Any] = {"writer": "extractive"}
+    content: dict[str, Any] = {"title": title}
+    if kind == "flashcards":
+        content["cards"] = [c.model_dump() for c in doc_writer.flashcards(req, m)]
+    elif kind == "quiz":
+        content["questions"] = [q.model_dump() for q in doc_writer.quiz(req, m)]
+    else:
+        doc = doc_writer.composition(kind, req, m, title)
+        if use_llm(req, settings):
+            from agents.doc_llm import rewrite_with_llm
+
+            report(0.1, "rewriting the paragraphs with the LLM")
+            doc, writer = await rewrite_with_llm(doc, settings, model)
+        content["composition"] = doc.model_dump()
+    return {**content, "writer": writer}
 
 
 def work_dir(settings: Settings, job: str) -> Path:
