@@ -40,11 +40,11 @@ def peak_rss_mb(pid: int) -> float:
 
 
 def server(root: Path) -> jobkit.Stack:
+    """Embedded home, no keys, in-process jobs (started by `main`, slowly on a busy machine)."""
     stack = jobkit.Stack("inproc", root, {})
     stack.env = {k: v for k, v in os.environ.items() if not k.startswith("LIBRARIAN_")}
     stack.env.update(PYTHONPATH=str(jobkit.REPO), LIBRARIAN_HOME=str(root / "home"),
                      LIBRARIAN_AUTH="none", HF_HUB_OFFLINE="1")
-    stack.start_server()
     return stack
 
 
@@ -120,6 +120,7 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="bench-hardening-"))
     stack = server(root)
     try:
+        stack.start_server(timeout=300)
         zip_bomb(stack, root)
         health_while(stack, big_page(root, args.page_mb), args.seconds)
         health_while(stack, big_pdf(root, args.pdf_pages), args.seconds)

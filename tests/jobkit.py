@@ -137,7 +137,7 @@ class Stack:
         self.workers.append(proc)
         return proc
 
-    def start_server(self) -> None:
+    def start_server(self, timeout: float = 60) -> None:
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
         log = open(self.root / "server.log", "wb")  # noqa: SIM115
@@ -146,7 +146,7 @@ class Stack:
              "import uvicorn; uvicorn.run('server.app:create_app', factory=True, "
              f"host='127.0.0.1', port={port}, log_level='warning')"],
             cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.server.poll() is not None:
                 raise RuntimeError((self.root / "server.log").read_text()[-3000:])
