@@ -32,7 +32,7 @@ from agents.importer import is_url
 from agents.references import in_text, year_of
 from agents.requests import default_hosts, estimate_cost
 from graphs import chat_documents
-from graphs.registry import graphs
+from graphs.registry import graphs, state_types
 from services import catalog
 from storage import db, library
 from storage.checkpoints import checkpointer
@@ -614,6 +614,12 @@ def chat_config(settings: Settings, thread_id: str, run_job: RunJob | None = Non
     return {"configurable": conf, "recursion_limit": 50}
 
 
+def chat_types() -> set[type]:
+    """The checkpoint allowlist of chat threads: the chat state's classes and every job
+    graph's (exports run inline share the thread's checkpointer)."""
+    return state_types(build_graph())
+
+
 async def check_owner(saver: Any, config: RunnableConfig, owner: str) -> dict[str, Any]:
     """The thread's state; NotFound when it belongs to someone else."""
     snap = await build_graph().compile(checkpointer=saver).aget_state(config)
@@ -631,7 +637,7 @@ async def converse(settings: Settings, thread_id: str, message: str,
     if not message.strip() and not attachments:
         raise BadInput("say something (or attach files)")
     config = chat_config(settings, thread_id, run_job, model)
-    async with checkpointer(settings) as saver:
+    async with checkpointer(settings, chat_types()) as saver:
         await check_owner(saver, config, owner)
         g = build_graph().compile(checkpointer=saver)
         async for _mode, chunk in g.astream(turn_input(message, attachments, owner), config,
@@ -646,7 +652,7 @@ async def converse(settings: Settings, thread_id: str, message: str,
 
 async def check_thread(settings: Settings, thread_id: str, owner: str) -> None:
     """NotFound when the conversation exists and belongs to someone else."""
-    async with checkpointer(settings) as saver:
+    async with checkpointer(settings, chat_types()) as saver:
         await check_owner(saver, chat_config(settings, thread_id), owner)
 
 
@@ -654,7 +660,7 @@ async def history(settings: Settings, thread_id: str, *, owner: str = "local"
                   ) -> list[dict[str, Any]]:
     """The conversation's messages, oldest first (NotFound for an unknown thread)."""
     config = chat_config(settings, thread_id)
-    async with checkpointer(settings) as saver:
+    async with checkpointer(settings, chat_types()) as saver:
         values = await check_owner(saver, config, owner)
     if not values:
         raise NotFound(f"no conversation {thread_id}")

@@ -15,7 +15,7 @@ from typing import Any
 
 from agents import script_edits
 from agents.script import Line, Passage, ScriptEdit
-from graphs.registry import graphs
+from graphs.registry import graphs, state_types
 from storage import db
 from storage import jobs as jobs_db
 from storage.checkpoints import checkpointer
@@ -40,7 +40,7 @@ async def _waiting(settings: Settings, job_id: str, owner: str | None) -> Job:
 
 
 async def _state(settings: Settings, job: Job) -> dict[str, Any]:
-    async with checkpointer(settings) as saver:
+    async with checkpointer(settings, state_types()) as saver:
         graph = graphs()[job.graph].build().compile(checkpointer=saver)
         snap = await graph.aget_state({"configurable": {"thread_id": job.id}})
     return dict(snap.values or {})

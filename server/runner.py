@@ -26,7 +26,7 @@ from pydantic import BaseModel
 
 from agents.context import RunContext
 from agents.requests import REQUESTS, request_of
-from graphs.registry import graphs
+from graphs.registry import graphs, state_types
 from server import review
 from storage import cancel, db
 from storage import jobs as jobs_db
@@ -240,7 +240,7 @@ async def _drive(settings: Settings, job: Job, listener: Listener | None,
                  token: cancel.Token) -> dict[str, Any]:
     spec = graphs()[job.graph]
     config = graph_config(settings, job.id)
-    async with checkpointer(settings) as saver:
+    async with checkpointer(settings, state_types()) as saver:
         graph = spec.build().compile(checkpointer=saver)
         graph.retry_policy = (retry_policy(settings),)
         snapshot = await graph.aget_state(config)
@@ -350,7 +350,7 @@ async def trace(settings: Settings, job_id: str) -> list[dict[str, Any]]:
     spec = graphs()[job.graph]
     config = graph_config(settings, job_id)
     out: list[dict[str, Any]] = []
-    async with checkpointer(settings) as saver:
+    async with checkpointer(settings, state_types()) as saver:
         graph = spec.build().compile(checkpointer=saver)
         history = [snap async for snap in graph.aget_state_history(config)]
     for snap in reversed(history):
