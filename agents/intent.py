@@ -411,7 +411,7 @@ def _action(req: Request, text: str, wordset: set[str], fmt: str | None) -> bool
 
 def _make_params(req: Request, fmt: str | None, stripped: str, raw: str) -> None:
     """The parameters a "make" request states: counts and styles of written kinds, video
-    shape, minutes, hosts, style, voices, language, commercial use."""
+    shape, minutes, hosts, style, episode format, review, voices, language, commercial use."""
     if fmt in DOCUMENTS:
         req.params.update(document_params(stripped))
     if fmt == "video":
@@ -425,11 +425,8 @@ def _make_params(req: Request, fmt: str | None, stripped: str, raw: str) -> None
     style = parse_style(stripped)
     if style is not None:
         req.params["style"] = style
-    shape = parse_episode_format(stripped) if fmt == "podcast" else None
-    if shape is not None and not (shape == "brief" and (minutes or 0) > BRIEF_MAX_MINUTES):
-        req.params["episode_format"] = shape  # "a brief 10-minute podcast" means short
-    if fmt in ("podcast", "video") and wants_review(stripped):
-        req.params["review"] = True
+    if fmt in ("podcast", "video"):
+        _narrated_params(req, fmt, stripped, minutes)
     voices = parse_voices(raw)
     if voices:
         req.params["voices"] = voices
@@ -441,6 +438,15 @@ def _make_params(req: Request, fmt: str | None, stripped: str, raw: str) -> None
     if re.search(r"\bcommercial(?:ly)?\b", stripped) and not re.search(
             r"\bnon-?commercial\b", stripped):
         req.params["commercial"] = True
+
+
+def _narrated_params(req: Request, fmt: str, stripped: str, minutes: float | None) -> None:
+    """A podcast's episode format ("a debate", "a brief"), and review before audio."""
+    shape = parse_episode_format(stripped) if fmt == "podcast" else None
+    if shape is not None and not (shape == "brief" and (minutes or 0) > BRIEF_MAX_MINUTES):
+        req.params["episode_format"] = shape  # "a brief 10-minute podcast" means short
+    if wants_review(stripped):
+        req.params["review"] = True
 
 
 def video_shape(text: str) -> dict[str, Any]:
