@@ -29,6 +29,7 @@ from fastapi import Depends, HTTPException, Request, WebSocket
 from sqlalchemy import func, or_, select
 from starlette.requests import HTTPConnection
 
+from server.limits import COOKIE
 from storage import db
 from storage.errors import NotFound
 from storage.models import ApiKey, utcnow
@@ -38,7 +39,6 @@ LOCAL_OWNER = "local"
 PREFIX = "lib_"
 CACHE_S = 5.0  # a revoked key stops working within this many seconds on every server
 STREAM_ROUTES = "GET /api/jobs/{id}/events and /ws/jobs/{id}"
-COOKIE = "librarian_key"  # the web studio's sign-in (server.routes_web)
 CSRF_HEADER = "x-librarian-ui"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 

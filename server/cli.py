@@ -27,12 +27,13 @@ from server import (
 
 
 class MakeGroup(TyperGroup):
-    """`librarian make ...`: its commands come from `server.cli_make`, imported on first use."""
+    """`librarian make ...`: its commands come from `server.cli_make` and `server.cli_exports`,
+    imported on first use."""
 
     def _group(self) -> TyperGroup:
-        from server import cli_make
+        from server import cli_exports  # cli_make's app, with the written kinds added
 
-        return typer.main.get_group(cli_make.app)
+        return typer.main.get_group(cli_exports.app)
 
     def list_commands(self, ctx: Any) -> list[str]:
         return self._group().list_commands(ctx)

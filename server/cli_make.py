@@ -2,7 +2,8 @@
 typed request (`agents.requests`), which holds every default and range; options left out keep
 the file's value or the model's default. Files and URLs given with --from are imported first.
 
-Loaded only when a `make` command runs (`server.cli` registers this group lazily), so the
+Loaded only when a `make` command runs (`server.cli` registers this group lazily, with the
+written exports of `server.cli_exports`, which add their commands to this `app`), so the
 request models' imports do not slow down the other commands.
 """
 
@@ -264,7 +265,3 @@ def make_video(
     jobs = call(lambda lib: make_each(lib, req, langs, "video", out_file, as_json, logo_file))
     finish_all(jobs, as_json, "{width}x{height}, {duration_s:.1f}s (asked {requested_s:.0f}s), "
                "{scenes} scenes, {attributed_scenes} attributed, {figure_scenes} with figures")
-
-
-# the written exports (report, ebook, flashcards, quiz, newsletter, slides) register here too
-from server import cli_exports  # noqa: E402,F401

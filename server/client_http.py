@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import httpx
 
-from server.client import (
+from server.client_api import (
     SETTLED,
     Client,
     Event,

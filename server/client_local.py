@@ -14,7 +14,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
-from server.client import (
+from server.client_api import (
     SETTLED,
     Client,
     Event,

@@ -23,7 +23,6 @@ from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimite
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.auth import COOKIE
 from storage.errors import Forbidden
 from storage.settings import Settings
 
@@ -32,6 +31,7 @@ MULTIPART_SLACK = 64 * 1024  # multipart framing around the file part
 UNLIMITED_PATHS = ("/api/health",)
 _TOKEN_IN_URL = re.compile(r"([?&](?:token|api_key|access_token)=)[^&\s\"]*", re.I)
 _stores: dict[tuple[str, str, str], Storage] = {}
+COOKIE = "librarian_key"  # the web studio's sign-in (set by server.routes_web, read by auth)
 
 
 class RateLimited(Forbidden):

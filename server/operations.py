@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.client import ProvenanceKind, ProvenanceView
+from server.client_api import ProvenanceKind, ProvenanceView
 from server.views import describe, source_detail
 from storage import db, library
 from storage.errors import BadInput, NotFound
