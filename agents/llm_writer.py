@@ -351,7 +351,10 @@ def reduce_prompt(run: Run, points: list[Point], part: str, seconds: float,
     firsts = run.firsts
     focus = [f"Topic: {inp.brief.topic}." if inp.brief.topic else "",
              f"Audience: {inp.brief.audience}." if inp.brief.audience else "",
-             f"Episode title: {inp.brief.title}." if inp.brief.title else ""]
+             f"Episode title: {inp.brief.title}." if inp.brief.title else "",
+             f"Tone: {inp.brief.tone}." if inp.brief.tone else "",
+             "Never use these words: " + ", ".join(inp.brief.avoid_words) + "."
+             if inp.brief.avoid_words else ""]
     labels = {"whole": "the whole episode", "first": "the opening part",
               "middle": "a middle part", "last": "the closing part"}
     return REDUCE_PROMPT.format(

@@ -56,6 +56,8 @@ class Brief(BaseModel):
     audience: str | None = None
     title: str | None = None
     language: str = "en"
+    tone: str | None = None  # the owner's brand voice (agents.brand)
+    avoid_words: list[str] = Field(default_factory=list)
 
 
 def words(text: str) -> int:

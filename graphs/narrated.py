@@ -45,6 +45,7 @@ from agents.script import (
     estimate_seconds,
 )
 from graphs import ingest
+from services import brand
 from services.lineage import check_commercial_use
 from storage import db, library
 from storage.errors import BadInput, NotFound
@@ -81,6 +82,7 @@ class NarratedState(TypedDict, total=False):
     source_hashes: dict[str, str]
     source_languages: dict[str, str | None]
     written_language: str  # the script's language before translation (the sources' dominant)
+    brand: dict[str, Any]  # the owner's brand voice the writers follow (tone, words to avoid)
     plan: Plan
     passages: list[Passage]
     draft: WriterOutput
@@ -158,8 +160,10 @@ def resolve_node(kind: NarratedKind) -> Callable[..., Awaitable[dict[str, Any]]]
         got = await sources_of(ctx, list(req.sources), req.commercial)
         spoken, written = translator.settle(req.language, got["source_languages"],
                                             ctx.settings.llm_configured)
+        profile = await brand.get(ctx.settings, ctx.owner)
         return {"request": req.model_copy(update={"language": spoken}),
-                "written_language": written, **got}
+                "written_language": written,
+                "brand": profile.model_dump(include={"tone", "avoid_words"}), **got}
 
     return resolve
 
@@ -194,6 +198,8 @@ def writer_input(state: NarratedState, target: float | None = None) -> WriterInp
     plan = state["plan"]
     brief = state["request"].brief()
     brief.language = state.get("written_language") or brief.language
+    voice = state.get("brand") or {}
+    brief.tone, brief.avoid_words = voice.get("tone"), list(voice.get("avoid_words") or [])
     return WriterInput(passages=state["passages"], hosts=plan.hosts,
                        brief=brief, target_seconds=target or plan.target_s,
                        seconds_per_word=plan.pace, pause_s=plan.pause_s)
@@ -289,14 +295,18 @@ def recipe_of(kind: NarratedKind, state: NarratedState) -> dict[str, Any]:
     params = state["request"].model_dump(include=set(kind.params.model_fields) - kind.unrecorded)
     edit = state.get("review_edit")
     params.update(review=False, script=edit.model_dump() if edit else None)
-    return {"graph": kind.name, "graph_version": kind.version, "code_version": code,
-            **kind.recipe_extra(), "parameters": params, "sources": state["source_ids"],
-            "source_hashes": state["source_hashes"],
-            "languages": {"spoken": state["request"].language,
-                          "written": state.get("written_language")},
-            "models": {"embedder": EMBED_MODEL, "writer": draft.model or "extractive",
-                       "voices": [h.voice_id for h in plan.hosts], **kind.models_extra()},
-            "prompt_hashes": draft.prompt_hashes, "seed": 7, "pace": plan.pace}
+    out = {"graph": kind.name, "graph_version": kind.version, "code_version": code,
+           **kind.recipe_extra(), "parameters": params, "sources": state["source_ids"],
+           "source_hashes": state["source_hashes"],
+           "languages": {"spoken": state["request"].language,
+                         "written": state.get("written_language")},
+           "models": {"embedder": EMBED_MODEL, "writer": draft.model or "extractive",
+                      "voices": [h.voice_id for h in plan.hosts], **kind.models_extra()},
+           "prompt_hashes": draft.prompt_hashes, "seed": 7, "pace": plan.pace}
+    voice = {k: v for k, v in (state.get("brand") or {}).items() if v}
+    if voice:  # the brand voice the writers followed
+        out["brand"] = voice
+    return out
 
 
 def writer_of(draft: WriterOutput) -> dict[str, Any]:

@@ -203,7 +203,8 @@ async def assemble(state: NarratedState, runtime: Runtime[RunContext]) -> dict[s
                         logo=str(logo) if logo else None, accent=accent)
     recipe = narrated.recipe_of(KIND, state)
     if profile.logo or profile.accent_color:
-        recipe["brand"] = {"logo": logo_id, "accent_color": profile.accent_color}
+        recipe["brand"] = {**recipe.get("brand", {}), "logo": logo_id,
+                           "accent_color": profile.accent_color}
 
     def progress(done: int, total: int) -> None:
         report(done / total, f"rendered {done}/{total} scenes")

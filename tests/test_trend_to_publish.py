@@ -40,13 +40,14 @@ async def test_from_a_trend_to_a_published_measured_short(settings: Settings,
     top = ranked[0]
     assert top["topic"] == "duck species" and top["supported"]
     made = await trends.video_input(cfg, "local", top["trend_id"])
-    await brand.put(cfg, "local", BrandVoice(accent_color="#22AA88", outro="Reef Notes."))
+    await brand.put(cfg, "local", BrandVoice(accent_color="#22AA88", outro="Reef Notes.",
+                                             tone="calm"))
     video = await runner.run_job(cfg, await runner.submit(
         cfg, "video", {**made, "style": "short", "seconds": 30.0}))
     assert video.status == "completed", video.error
     aid = video.result["artifact_id"]
     made_how = await lineage.recipe(cfg, aid)
-    assert made_how["brand"] == {"logo": None, "accent_color": "#22AA88"}
+    assert made_how["brand"] == {"tone": "calm", "logo": None, "accent_color": "#22AA88"}
     assert (video.result["width"], video.result["height"]) == (1080, 1920)
     await sign_in(cfg, "youtube", "tiktok")
     for platform in ("youtube", "tiktok"):
