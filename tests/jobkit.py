@@ -137,7 +137,7 @@ class Stack:
         self.workers.append(proc)
         return proc
 
-    def start_server(self, timeout: float = 60) -> None:
+    def start_server(self, timeout: float = 180) -> None:
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
         log = open(self.root / "server.log", "wb")  # noqa: SIM115
@@ -151,7 +151,7 @@ class Stack:
             if self.server.poll() is not None:
                 raise RuntimeError((self.root / "server.log").read_text()[-3000:])
             try:
-                if httpx.get(self.url + "/api/health", timeout=1).status_code == 200:
+                if httpx.get(self.url + "/api/health", timeout=5).status_code == 200:
                     return
             except httpx.TransportError:
                 pass
