@@ -268,10 +268,14 @@ def narrate_node(kind: NarratedKind) -> Callable[..., Awaitable[Command[Any]]]:
         audio = await narrator.narrate(lines, state["plan"].hosts, ctx.settings, progress)
         m = kind.measure(state, lines, audio)
         refits = len(state.get("measured") or [])
-        again = (abs(m.error) > kind.tolerance and refits < kind.max_refits
-                 and not state.get("reviewed"))
-        return Command(update={"audio": audio, "measured": [m]},
-                       goto="refit" if again else "assemble")
+        missed = abs(m.error) > kind.tolerance
+        again = missed and refits < kind.max_refits and not state.get("reviewed")
+        update: dict[str, Any] = {"audio": audio, "measured": [m]}
+        if missed and state.get("reviewed"):
+            update["notes"] = [f"the approved script runs {m.total_s:.0f}s for the "
+                               f"{m.requested_s:.0f}s asked: an approved script is narrated as "
+                               "written, never refitted"]
+        return Command(update=update, goto="refit" if again else "assemble")
 
     return narrate
 

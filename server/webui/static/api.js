@@ -2,6 +2,8 @@
 // the server asks of cookie-authenticated requests that change data.
 
 export const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
+// a job stopped for review waits for its owner: following it ends there too
+export const SETTLED = new Set([...TERMINAL, 'review']);
 const UI_HEADER = {'X-Librarian-UI': '1'};
 
 export class ApiError extends Error {
@@ -65,7 +67,7 @@ export function follow(jobId, onEvent) {
   const handle = (e) => {
     const event = JSON.parse(e.data);
     onEvent(event);
-    if (event.type === 'status' && TERMINAL.has(event.status)) source.close();
+    if (event.type === 'status' && SETTLED.has(event.status)) source.close();
   };
   source.addEventListener('status', handle);
   source.addEventListener('progress', handle);
@@ -75,7 +77,7 @@ export function follow(jobId, onEvent) {
       try {
         const job = await api(`/api/jobs/${encodeURIComponent(jobId)}`);
         onEvent({type: 'status', ...job});
-        if (TERMINAL.has(job.status)) return;
+        if (SETTLED.has(job.status)) return;
       } catch (err) {
         if (err.status) return;
       }

@@ -1,7 +1,8 @@
 // Jobs: the owner's jobs with status, stage, progress and attempts, updated live; one job's
-// node-by-node trace; retry, resume and cancel.
-import {api, follow, TERMINAL} from './api.js';
+// node-by-node trace; retry, resume and cancel; the script of a job waiting for review.
+import {api, follow, SETTLED, TERMINAL} from './api.js';
 import {fill, h, percent, progressBar, setProgress, toast, when} from './dom.js';
+import {reviewPanel} from './review.js';
 
 const ACTIONS = {
   retry: {label: 'Retry', ok: (j) => j.status === 'failed' || j.status === 'cancelled',
@@ -32,7 +33,7 @@ function row(job, after) {
 export async function jobsPage(main) {
   const tbody = h('tbody');
   const streams = new Map();
-  const filter = h('select', {id: 'status-filter'}, ['', 'pending', 'queued', 'running', 'retrying', 'completed', 'failed', 'cancelled']
+  const filter = h('select', {id: 'status-filter'}, ['', 'pending', 'queued', 'running', 'retrying', 'review', 'completed', 'failed', 'cancelled']
     .map((s) => h('option', {value: s}, s || 'all')));
   let timer = 0;
   let shown = '';
@@ -43,13 +44,13 @@ export async function jobsPage(main) {
     if (now !== shown) fill(tbody, jobs.map((j) => row(j, load))); // unchanged: keep focus where it is
     shown = now;
     for (const j of jobs) {
-      if (TERMINAL.has(j.status) || streams.has(j.job_id)) continue;
+      if (SETTLED.has(j.status) || streams.has(j.job_id)) continue;
       streams.set(j.job_id, follow(j.job_id, (ev) => {
         const tr = tbody.querySelector(`tr[data-job="${ev.job_id || j.job_id}"]`);
         if (tr && typeof ev.progress === 'number') setProgress(tr.querySelector('.bar'), ev.progress);
         if (tr && ev.stage) tr.querySelector('.stage').textContent = ev.stage;
         if (tr && ev.status) fill(tr.querySelector('.status'), ev.status);
-        if (TERMINAL.has(ev.status)) { streams.get(j.job_id)?.(); streams.delete(j.job_id); load(); }
+        if (SETTLED.has(ev.status)) { streams.get(j.job_id)?.(); streams.delete(j.job_id); load(); }
       }));
     }
     timer = setTimeout(load, 5000); // new jobs from other tabs or the CLI
@@ -89,12 +90,17 @@ export async function jobPage(main, id) {
         job.result?.source_id ? h('a', {class: 'button', href: `/sources/${job.result.source_id}`}, 'Open the source') : null)),
       h('section', {class: 'card'}, h('h2', {}, 'Trace, node by node'), traceTable(trace)),
       h('section', {class: 'card'}, h('h2', {}, 'Input'), h('pre', {}, JSON.stringify(job.input, null, 2))));
-    if (!TERMINAL.has(job.status) && !stop) {
+    if (job.status === 'review') {
+      const panel = h('section', {class: 'card'});
+      main.insertBefore(panel, main.children[2] || null);
+      reviewPanel(panel, id, () => draw()).catch((ex) => toast(ex.message, 'error'));
+    }
+    if (!SETTLED.has(job.status) && !stop) {
       stop = follow(id, (ev) => {
         if (typeof ev.progress === 'number') setProgress(bar, ev.progress);
         if (ev.stage) stage.textContent = ev.stage;
         if (ev.status) status.textContent = ev.status;
-        if (TERMINAL.has(ev.status)) { stop?.(); stop = null; draw(); }
+        if (SETTLED.has(ev.status)) { stop?.(); stop = null; draw(); }
       });
     }
   };

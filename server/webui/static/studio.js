@@ -4,6 +4,7 @@
 import {api, follow} from './api.js';
 import {fill, h, progressBar, setProgress, toast} from './dom.js';
 import {paramFields, valuesOf} from './form.js';
+import {reviewPanel} from './review.js';
 
 function stageList(stages) {
   return h('ol', {class: 'stages', 'aria-label': 'Stages'}, stages.map((s) => h('li', {'data-stage': s}, s)));
@@ -19,7 +20,8 @@ function showProgress(panel, kind, job) {
   }}, 'Cancel');
   fill(panel, h('h2', {id: 'run-title'}, `Making a ${kind.format}`), bar, stages, state,
     h('p', {}, h('a', {href: `/jobs/${job.job_id}`}, 'Job details'), ' ', cancel), done);
-  return follow(job.job_id, (ev) => {
+  let stop;
+  const onEvent = (ev) => {
     if (typeof ev.progress === 'number') setProgress(bar, ev.progress);
     if (ev.stage) {
       let passed = true;
@@ -40,8 +42,14 @@ function showProgress(panel, kind, job) {
     } else if (ev.status === 'failed' || ev.status === 'cancelled') {
       cancel.hidden = true;
       fill(done, h('strong', {class: 'error'}, `${ev.status}: ${ev.error || ''}`));
+    } else if (ev.status === 'review' && !done.querySelector('.review')) {
+      state.textContent = 'The script is written: review it before any audio is made.';
+      reviewPanel(done, job.job_id, () => { fill(done); stop = follow(job.job_id, onEvent); })
+        .catch((ex) => toast(ex.message, 'error'));
     }
-  });
+  };
+  stop = follow(job.job_id, onEvent);
+  return () => stop();
 }
 
 function estimateText(est) {
