@@ -65,6 +65,7 @@ def zip_bomb(stack: jobkit.Stack, root: Path) -> None:
 def health_while(stack: jobkit.Stack, path: Path, seconds: float) -> None:
     times: list[float] = []
     stages: list[str] = []
+    bad = 0
     with httpx.Client(base_url=stack.url, timeout=60) as c:
         with path.open("rb") as f:
             resp = c.post("/api/content/import", files={"file": (path.name, f)})
@@ -81,16 +82,21 @@ def health_while(stack: jobkit.Stack, path: Path, seconds: float) -> None:
             h = c.get("/api/health")
             times.append(time.perf_counter() - t0)
             if h.status_code != 200:
-                print(f"  health answered {h.status_code}: {h.text[:200]}")
+                bad += 1
+                print(f"  health answered {h.status_code} after {times[-1]:.1f} s: "
+                      f"{h.text[:160]}", flush=True)
             time.sleep(0.05)
+        took = time.monotonic() - start
+        q = statistics.quantiles(times, n=20) if len(times) >= 2 else [max(times)] * 19
+        print(f"health during the import of {path.name} ({path.stat().st_size / 2**20:.1f} MB) "
+              f"over {took:.0f} s: p50={statistics.median(times) * 1000:.0f} ms "
+              f"p95={q[18] * 1000:.0f} ms max={max(times) * 1000:.0f} ms, {len(times)} calls, "
+              f"{bad} not 200; stages {' > '.join(stages)}; job {job['status']}", flush=True)
         if job["status"] not in TERMINAL:
-            c.delete(f"/api/jobs/{job_id}")
-            job = jobkit.wait_job(c, job_id, 120)
-    q = statistics.quantiles(times, n=20) if len(times) >= 2 else [max(times)] * 19
-    print(f"health during the import of {path.name} ({path.stat().st_size / 2**20:.1f} MB) "
-          f"over {time.monotonic() - start:.0f} s: p50={statistics.median(times) * 1000:.0f} ms "
-          f"p95={q[18] * 1000:.0f} ms max={max(times) * 1000:.0f} ms, {len(times)} calls; "
-          f"stages {' > '.join(stages)}; job {job['status']}")
+            asked = time.monotonic()
+            c.delete(f"/api/jobs/{job_id}", timeout=120)
+            job = jobkit.wait_job(c, job_id, 300)
+            print(f"  cancelled in {time.monotonic() - asked:.1f} s: {job['status']}", flush=True)
 
 
 def big_page(root: Path, mb: int) -> Path:

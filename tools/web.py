@@ -8,6 +8,7 @@ from typing import Any
 import lxml.html
 import trafilatura
 from lxml import etree
+from trafilatura.settings import set_date_params
 
 from storage.errors import BadInput
 from tools import limits
@@ -15,6 +16,7 @@ from tools.document import Block, Document
 from tools.licences import detect_licence
 from tools.web_meta import displayed_title, page_meta
 
+FULL_TEXT_DATE_MAX = 2 * 2**20  # pages up to this size are also searched for dates in their text
 _HTML_HINT = re.compile(r"<\s*(?:!doctype|html|head|body|p|div|article|main|h[1-6]|span)\b", re.I)
 _CITE_MARK = re.compile(r"^\[\s*(?:\d+|[a-z]|note \d+|citation needed|\w{1,12})\s*\]$", re.I)
 _LICENCE_CONTAINER = re.compile(r"footer|copyright|licen[cs]e|legal", re.I)
@@ -201,9 +203,13 @@ def extract_webpage(html: bytes | str, url: str | None = None) -> Document:
     if not _HTML_HINT.search(html[:65536]):
         raise BadInput("not an HTML page")
     tree = _parse(html)
+    # htmldate's full-text date search is a regex scan that holds the GIL (seconds on a large
+    # page, stalling the server's event loop): large pages use the markup's dates only
+    extensive = len(html) <= FULL_TEXT_DATE_MAX
     options: dict[str, Any] = dict(output_format="xml", include_formatting=True,
                                    include_tables=True, include_comments=False,
-                                   include_links=False, with_metadata=True, url=url)
+                                   include_links=False, with_metadata=True, url=url,
+                                   date_extraction_params=set_date_params(extensive))
     xml = trafilatura.extract(html, **options) or trafilatura.extract(
         html, favor_recall=True, **options)
     if not xml:
@@ -216,7 +222,7 @@ def extract_webpage(html: bytes | str, url: str | None = None) -> Document:
     if not any(b.kind != "heading" for b in blocks):
         raise BadInput("no main text found on the web page")
 
-    meta = trafilatura.extract_metadata(html, default_url=url)
+    meta = trafilatura.extract_metadata(html, default_url=url, extensive=extensive)
     stated = page_meta(tree) if tree is not None else None
     title = _title(stated, (meta.title if meta else None) or root.get("title") or "", tree,
                    blocks) or url or "Untitled"
