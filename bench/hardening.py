@@ -91,7 +91,8 @@ def health_while(stack: jobkit.Stack, path: Path, seconds: float) -> None:
         print(f"health during the import of {path.name} ({path.stat().st_size / 2**20:.1f} MB) "
               f"over {took:.0f} s: p50={statistics.median(times) * 1000:.0f} ms "
               f"p95={q[18] * 1000:.0f} ms max={max(times) * 1000:.0f} ms, {len(times)} calls, "
-              f"{bad} not 200; stages {' > '.join(stages)}; job {job['status']}", flush=True)
+              f"{bad} not 200; stages {' > '.join(stages)}; job {job['status']}"
+              + (f" ({job['error']})" if job.get("error") else ""), flush=True)
         if job["status"] not in TERMINAL:
             asked = time.monotonic()
             c.delete(f"/api/jobs/{job_id}", timeout=120)
