@@ -54,7 +54,11 @@ def call(fn: Callable[[Client], Awaitable[T]]) -> T:
 
     async def go() -> T:
         async with connect(cfg) as client:
-            return await fn(client)
+            try:
+                return await fn(client)
+            except asyncio.CancelledError:  # Ctrl-C: let the cancelled work clean up first
+                await settle()
+                raise
 
     try:
         return asyncio.run(go())
@@ -62,6 +66,18 @@ def call(fn: Callable[[Client], Awaitable[T]]) -> T:
         fail(str(exc))
     except KeyboardInterrupt:  # the running job was cancelled on the way out
         fail("interrupted", 130)
+
+
+SETTLE_S = 5.0  # after Ctrl-C, how long cancelled work may take to clean up
+
+
+async def settle() -> None:
+    """Wait (a little) for the other tasks to end: after Ctrl-C, a cancelled job's nodes are
+    still rolling back their sessions, and asyncio.run would cancel them mid-rollback."""
+    me = asyncio.current_task()
+    rest = [t for t in asyncio.all_tasks() if t is not me and not t.done()]
+    if rest:
+        await asyncio.wait(rest, timeout=SETTLE_S)
 
 
 def _default(value: Any) -> Any:
