@@ -1,8 +1,8 @@
 """The web studio in a real browser, as a person uses it: sign in, import a paper by upload,
-search, make a 1-minute podcast and watch it finish, play it, open a line's cited paragraph,
-cancel jobs, make a 10-second video and prepare it for Instagram, delete the source; another
-owner's key sees none of it. Screenshots of each page
-go to out/screenshots/ (with the first-load page weight in page-weight.json).
+search, make a 1-minute podcast (its script reviewed before audio) and watch it finish, play
+it, open a line's cited paragraph, cancel jobs, make a 10-second video and prepare it for
+Instagram, delete the source; another owner's key sees none of it. Screenshots of each page go
+to out/screenshots/ (with the first-load page weight in page-weight.json).
 
 The tests run in order and share one library (each step builds on the one before, as a user's
 session does)."""
@@ -22,6 +22,7 @@ from tests.browser.conftest import SHOTS, Server, first_load
 
 PAPER = "papermage_lo2023_emnlp_demo.pdf"
 QUERY = "visually rich scientific documents"
+EDITED = "Welcome to the Librarian podcast, edited in the studio before any audio."
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 state: dict[str, Any] = {}
@@ -110,17 +111,6 @@ def test_search_opens_the_source_at_the_paragraph(ann: Page) -> None:
     expect(ann.get_by_role("heading", name="Library", exact=True)).to_be_visible()
 
 
-def review_the_script(page: Page) -> None:
-    """The run stops before audio: edit the first line, drop the last content line, approve."""
-    expect(page.get_by_role("heading", name="Review the script")).to_be_visible(timeout=600_000)
-    first = page.get_by_label("Line 1 text")
-    first.fill("Welcome! This opening line was written in the review.")
-    shot(page, "studio-review")
-    page.get_by_role("button", name="Approve and narrate").click()
-    expect(page.get_by_role("heading", name="Review the script")).to_have_count(0, timeout=60_000)
-    state["reviewed_line"] = "Welcome! This opening line was written in the review."
-
-
 def test_make_a_one_minute_podcast_and_watch_it(ann: Page, server: Server) -> None:
     ann.goto(f"/studio?sources={state['source_id']}")
     expect(ann.get_by_label("Export")).to_have_value("podcast")
@@ -130,14 +120,20 @@ def test_make_a_one_minute_podcast_and_watch_it(ann: Page, server: Server) -> No
     minutes.fill("99")  # the form holds the model's range: refused before any request
     expect(ann.locator("#estimate")).to_contain_text("Fix the marked options")
     expect(ann.get_by_role("button", name="Start")).to_be_disabled()
-    ann.get_by_label("Review", exact=True).check()  # stop after the script: review it first
     minutes.fill("1")
     ann.get_by_label("Hosts").fill("2")
-    expect(ann.locator("#estimate")).to_contain_text("Voice cost: free", timeout=240_000)
+    expect(ann.locator("#estimate")).to_contain_text("Voice cost: free", timeout=60_000)
+    ann.get_by_label("Review", exact=True).check()  # stop before audio: read and edit the script
+    expect(ann.locator("#estimate")).to_contain_text("Voice cost: free", timeout=60_000)
+    expect(ann.get_by_role("button", name="Start")).to_be_enabled()  # the estimate is current
     shot(ann, "studio")
     ann.get_by_role("button", name="Start").click()
-    expect(ann.locator(".stages li.now, .stages li.done").first).to_be_visible(timeout=240_000)
-    review_the_script(ann)
+    expect(ann.locator(".stages li.now, .stages li.done").first).to_be_visible(timeout=60_000)
+    expect(ann.get_by_role("heading", name="Review the script before audio")).to_be_visible(
+        timeout=300_000)
+    intro = ann.locator(".review-line[data-kind=intro] textarea").first
+    intro.fill(EDITED)
+    ann.get_by_role("button", name="Approve and narrate").click()
     state["stages_seen"] = set()
 
     def saw_stage() -> bool:
@@ -156,16 +152,17 @@ def test_make_a_one_minute_podcast_and_watch_it(ann: Page, server: Server) -> No
     ann.get_by_role("link", name="Open it").click()
     expect(ann.get_by_role("heading", name="Transcript")).to_be_visible()
     state["artifact_id"] = ann.url.rsplit("/", 1)[-1]
+    expect(ann.locator(".transcript li").first).to_contain_text(EDITED)  # the reviewed script
 
 
 def test_player_highlights_lines_and_shows_cited_paragraphs(ann: Page) -> None:
     audio = ann.locator("audio")
     expect(audio).to_have_count(1)
-    expect(ann.locator(".transcript")).to_contain_text(state["reviewed_line"])  # as approved
     until(ann, "document.querySelector('audio').readyState >= 1")
     duration = ann.evaluate("document.querySelector('audio').duration")
-    # the script was approved in review, and an approved script is narrated as written (no
-    # refit rewrites it to length): its length is the writer's estimate, not a measured refit
+    art = ann.request.get(f"/api/artifacts/{state['artifact_id']}").json()
+    assert abs(duration - art["duration_s"]) < 1.0, (duration, art["duration_s"])
+    # about a minute (a reviewed script is narrated as approved: no refit to the length)
     assert 45 <= duration <= 90, duration
     ann.evaluate("document.querySelector('audio').play()")
     until(ann, "document.querySelector('audio').currentTime > 0.5")
@@ -226,8 +223,10 @@ def test_make_a_short_video_and_prepare_it_for_instagram(ann: Page) -> None:
     ann.goto(f"/studio?sources={state['source_id']}")
     ann.get_by_label("Export").select_option("video")
     ann.get_by_label("Seconds").fill("10")
-    expect(ann.locator("#estimate")).to_contain_text("Voice cost: free", timeout=240_000)
+    expect(ann.locator("#estimate")).to_contain_text("Voice cost: free", timeout=60_000)
+    expect(ann.get_by_role("button", name="Start")).to_be_enabled()
     ann.get_by_role("button", name="Start").click()
+    expect(ann.get_by_role("heading", name="Making a video")).to_be_visible()
     expect(ann.get_by_text("Done.")).to_be_visible(timeout=300_000)
     ann.get_by_role("link", name="Open it").click()
     expect(ann.get_by_role("heading", name="Scenes")).to_be_visible()

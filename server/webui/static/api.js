@@ -2,8 +2,7 @@
 // the server asks of cookie-authenticated requests that change data.
 
 export const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
-// a job stopped for review waits for its owner: following it ends there too
-export const SETTLED = new Set([...TERMINAL, 'review']);
+export const SETTLED = new Set([...TERMINAL, 'review']); // nothing happens until someone acts
 const UI_HEADER = {'X-Librarian-UI': '1'};
 
 export class ApiError extends Error {
@@ -61,7 +60,8 @@ export function upload(file, onProgress) {
 }
 
 /** Follow a job over Server-Sent Events: onEvent(event) for its state, each stage and
- * progress step, and the final status; returns a function that stops following. */
+ * progress step, and the final status (or `review`, where it waits for the owner); returns a
+ * function that stops following. */
 export function follow(jobId, onEvent) {
   const source = new EventSource(`/api/jobs/${encodeURIComponent(jobId)}/events`);
   const handle = (e) => {

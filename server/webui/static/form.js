@@ -35,11 +35,12 @@ function control(name, prop, prefix) {
     pattern: s.pattern ? s.pattern.replace(/^\^|\$$/g, '') : null, placeholder: 'default'});
 }
 
-/** Structured values (an object such as a recorded review) come from recipes, not this form. */
-const formable = ([, prop]) => { const s = shape(prop); return !s.$ref && s.type !== 'object'; };
+/** A field a form can hold: a scalar, an allowed value or a list of strings. Nested objects
+ * (a podcast's `script`, which the review step writes) are left to their own pages. */
+const simple = (prop) => { const s = shape(prop); return !s.$ref && s.type !== 'object'; };
 
 export function paramFields(schema, prefix = 'p') {
-  return Object.entries(schema.properties || {}).filter(formable).map(([name, prop]) => {
+  return Object.entries(schema.properties || {}).filter(([, prop]) => simple(prop)).map(([name, prop]) => {
     const el = control(name, prop, prefix);
     const help = prop.description ? h('small', {id: `${el.id}-help`, class: 'muted'}, prop.description) : null;
     return el.type === 'checkbox'

@@ -1,5 +1,5 @@
 // Jobs: the owner's jobs with status, stage, progress and attempts, updated live; one job's
-// node-by-node trace; retry, resume and cancel; the script of a job waiting for review.
+// node-by-node trace; retry, resume and cancel.
 import {api, follow, SETTLED, TERMINAL} from './api.js';
 import {fill, h, percent, progressBar, setProgress, toast, when} from './dom.js';
 import {reviewPanel} from './review.js';
@@ -27,7 +27,8 @@ function row(job, after) {
     h('td', {}, h('a', {href: `/jobs/${job.job_id}`}, job.job_id.slice(0, 8))), h('td', {}, job.graph),
     h('td', {}, h('span', {class: `status s-${job.status}`}, job.status)), h('td', {class: 'stage'}, job.stage || ''),
     h('td', {}, bar, h('span', {class: 'sr-only'}, percent(job.progress))), h('td', {}, job.attempts),
-    h('td', {}, when(job.created_at)), h('td', {}, h('div', {class: 'actions'}, buttons(job, after))));
+    h('td', {}, when(job.created_at)), h('td', {}, h('div', {class: 'actions'}, buttons(job, after),
+      job.status === 'review' ? h('a', {class: 'button small', href: `/jobs/${job.job_id}`}, 'Review') : null)));
 }
 
 export async function jobsPage(main) {
@@ -88,13 +89,9 @@ export async function jobPage(main, id) {
         h('dt', {}, 'Created'), h('dd', {}, when(job.created_at)), h('dt', {}, 'Finished'), h('dd', {}, when(job.finished_at))),
       h('div', {class: 'row'}, buttons(job, draw), artifact ? h('a', {class: 'button', href: `/player/${artifact}`}, 'Open the result') : null,
         job.result?.source_id ? h('a', {class: 'button', href: `/sources/${job.result.source_id}`}, 'Open the source') : null)),
+      job.status === 'review' ? await reviewPanel(id, () => draw()) : null,
       h('section', {class: 'card'}, h('h2', {}, 'Trace, node by node'), traceTable(trace)),
       h('section', {class: 'card'}, h('h2', {}, 'Input'), h('pre', {}, JSON.stringify(job.input, null, 2))));
-    if (job.status === 'review') {
-      const panel = h('section', {class: 'card'});
-      main.insertBefore(panel, main.children[2] || null);
-      reviewPanel(panel, id, () => draw()).catch((ex) => toast(ex.message, 'error'));
-    }
     if (!SETTLED.has(job.status) && !stop) {
       stop = follow(id, (ev) => {
         if (typeof ev.progress === 'number') setProgress(bar, ev.progress);

@@ -10,46 +10,48 @@ function stageList(stages) {
   return h('ol', {class: 'stages', 'aria-label': 'Stages'}, stages.map((s) => h('li', {'data-stage': s}, s)));
 }
 
-function showProgress(panel, kind, job) {
+function markStage(stages, stage) {
+  let passed = true;
+  for (const li of stages.children) {
+    const here = li.dataset.stage === stage;
+    if (here) passed = false;
+    li.className = here ? 'now' : (passed ? 'done' : '');
+    if (here) li.setAttribute('aria-current', 'step'); else li.removeAttribute('aria-current');
+  }
+}
+
+function showProgress(panel, kind, job, stops) {
   const bar = progressBar(0, `${kind.format} progress`);
   const stages = stageList(kind.stages);
   const state = h('p', {class: 'muted', 'aria-live': 'polite'}, job.status);
-  const done = h('p');
+  const done = h('div');
   const cancel = h('button', {type: 'button', class: 'quiet', onclick: async () => {
     try { await api(`/api/jobs/${job.job_id}`, {method: 'DELETE'}); } catch (ex) { toast(ex.message, 'error'); }
   }}, 'Cancel');
   fill(panel, h('h2', {id: 'run-title'}, `Making a ${kind.format}`), bar, stages, state,
     h('p', {}, h('a', {href: `/jobs/${job.job_id}`}, 'Job details'), ' ', cancel), done);
-  let stop;
-  const onEvent = (ev) => {
+  const onEvent = async (ev) => {
     if (typeof ev.progress === 'number') setProgress(bar, ev.progress);
-    if (ev.stage) {
-      let passed = true;
-      for (const li of stages.children) {
-        const here = li.dataset.stage === ev.stage;
-        if (here) passed = false;
-        li.className = here ? 'now' : (passed ? 'done' : '');
-        if (here) li.setAttribute('aria-current', 'step'); else li.removeAttribute('aria-current');
-      }
-    }
+    if (ev.stage) markStage(stages, ev.stage);
     state.textContent = ev.message || ev.status || '';
-    if (ev.status === 'completed') {
+    if (ev.status === 'review') {
+      state.textContent = 'Waiting for your review: nothing is spoken until you approve.';
+      fill(done, await reviewPanel(job.job_id, () => {
+        fill(done);
+        stops.push(follow(job.job_id, onEvent));
+      }));
+    } else if (ev.status === 'completed') {
       setProgress(bar, 1);
       for (const li of stages.children) li.className = 'done';
       cancel.hidden = true;
       const id = ev.result?.artifact_id;
-      fill(done, h('strong', {}, 'Done. '), id ? h('a', {href: `/player/${id}`, class: 'button'}, 'Open it') : null);
+      fill(done, h('p', {}, h('strong', {}, 'Done. '), id ? h('a', {href: `/player/${id}`, class: 'button'}, 'Open it') : null));
     } else if (ev.status === 'failed' || ev.status === 'cancelled') {
       cancel.hidden = true;
-      fill(done, h('strong', {class: 'error'}, `${ev.status}: ${ev.error || ''}`));
-    } else if (ev.status === 'review' && !done.querySelector('.review')) {
-      state.textContent = 'The script is written: review it before any audio is made.';
-      reviewPanel(done, job.job_id, () => { fill(done); stop = follow(job.job_id, onEvent); })
-        .catch((ex) => toast(ex.message, 'error'));
+      fill(done, h('p', {}, h('strong', {class: 'error'}, `${ev.status}: ${ev.error || ''}`)));
     }
   };
-  stop = follow(job.job_id, onEvent);
-  return () => stop();
+  stops.push(follow(job.job_id, onEvent));
 }
 
 function estimateText(est) {
@@ -85,41 +87,55 @@ export async function studioPage(main) {
     parameters: valuesOf(form, kind().parameters)});
   let timer = 0;
   let checked = null;
+  let round = 0; // answers to an older request are dropped
+  /** Estimate the request as it is now; true when it may start. */
   const check = async () => {
+    const mine = ++round;
     start.disabled = true;
     error.textContent = '';
     const req = body();
-    if (!req.source_ids.length) { estimate.textContent = 'Pick at least one source.'; return; }
-    if (!form.checkValidity()) { estimate.textContent = 'Fix the marked options first.'; return; }
+    if (!req.source_ids.length) { estimate.textContent = 'Pick at least one source.'; return false; }
+    if (!form.checkValidity()) { estimate.textContent = 'Fix the marked options first.'; return false; }
     estimate.textContent = 'Estimating…';
     try {
       const est = await api('/api/content/estimate', {method: 'POST', json: req});
+      if (mine !== round) return false;
       estimate.textContent = `Estimate: ${estimateText(est)}`;
       agreeRow.hidden = !est.confirm.length;
       checked = JSON.stringify(req);
       start.disabled = false;
+      return true;
     } catch (ex) {
+      if (mine !== round) return false;
       estimate.textContent = '';
       error.textContent = ex.message;
+      return false;
     }
   };
-  const later = () => { clearTimeout(timer); timer = setTimeout(check, 400); };
+  const later = () => { // a changed request needs a new estimate before it can start
+    round += 1;
+    start.disabled = true;
+    checked = null;
+    estimate.textContent = 'Estimating…';
+    clearTimeout(timer);
+    timer = setTimeout(check, 400);
+  };
   const showKind = () => {
     describe.textContent = kind()?.description || '';
     fill(params, h('legend', {}, `${fmt.value} options`), paramFields(kind().parameters));
     later();
   };
   const form = h('form', {class: 'card', 'aria-labelledby': 'studio-title', novalidate: false,
-    oninput: later, onchange: later, onsubmit: async (e) => {
+    oninput: (e) => e.target !== agree && later(), onchange: (e) => e.target !== agree && later(), onsubmit: async (e) => {
       e.preventDefault();
       if (!form.reportValidity()) return;
       const req = body();
-      if (JSON.stringify(req) !== checked) return check();
+      if (JSON.stringify(req) !== checked && !(await check())) return;
       if (!agreeRow.hidden && !agree.checked) { error.textContent = 'Tick “I agree” to start a paid run.'; agree.focus(); return; }
       try {
         const job = await api('/api/content/export', {method: 'POST', json: req});
         run.hidden = false;
-        stops.push(showProgress(run, kind(), job));
+        showProgress(run, kind(), job, stops);
         run.scrollIntoView({block: 'nearest'});
       } catch (ex) {
         error.textContent = ex.message;
