@@ -215,7 +215,7 @@ def test_jobs_page_trace_and_cancel(ann: Page) -> None:
         expect(row).to_be_visible(timeout=120_000)
         row.get_by_role("button", name=re.compile("Cancel")).click(timeout=120_000)
         expect(row.locator(".status")).to_have_text("cancelled", timeout=180_000)
-        expect(row.get_by_role("button", name=re.compile("Retry"))).to_be_visible()
+        expect(row.get_by_role("button", name=re.compile("Retry"))).to_be_visible(timeout=60_000)
     shot(ann, "jobs")
 
 
@@ -226,7 +226,7 @@ def test_make_a_short_video_and_prepare_it_for_instagram(ann: Page) -> None:
     expect(ann.locator("#estimate")).to_contain_text("Voice cost: free", timeout=60_000)
     expect(ann.get_by_role("button", name="Start")).to_be_enabled()
     ann.get_by_role("button", name="Start").click()
-    expect(ann.get_by_role("heading", name="Making a video")).to_be_visible()
+    expect(ann.get_by_role("heading", name="Making a video")).to_be_visible(timeout=120_000)
     expect(ann.get_by_text("Done.")).to_be_visible(timeout=300_000)
     ann.get_by_role("link", name="Open it").click()
     expect(ann.get_by_role("heading", name="Scenes")).to_be_visible()

@@ -113,6 +113,7 @@ export async function studioPage(main) {
     }
   };
   const later = () => { // a changed request needs a new estimate before it can start
+    if (checked !== null && JSON.stringify(body()) === checked) return; // e.g. the change on blur
     round += 1;
     start.disabled = true;
     checked = null;
