@@ -122,17 +122,18 @@ def test_make_a_one_minute_podcast_and_watch_it(ann: Page, server: Server) -> No
     expect(ann.get_by_role("button", name="Start")).to_be_disabled()
     minutes.fill("1")
     ann.get_by_label("Hosts").fill("2")
-    expect(ann.locator("#estimate")).to_contain_text("Voice cost: free", timeout=60_000)
+    expect(ann.locator("#estimate")).to_contain_text("Voice cost: free", timeout=240_000)
     ann.get_by_label("Review", exact=True).check()  # stop before audio: read and edit the script
-    expect(ann.locator("#estimate")).to_contain_text("Voice cost: free", timeout=60_000)
+    expect(ann.locator("#estimate")).to_contain_text("Voice cost: free", timeout=240_000)
     expect(ann.get_by_role("button", name="Start")).to_be_enabled()  # the estimate is current
     shot(ann, "studio")
     ann.get_by_role("button", name="Start").click()
-    expect(ann.locator(".stages li.now, .stages li.done").first).to_be_visible(timeout=60_000)
+    expect(ann.locator(".stages li.now, .stages li.done").first).to_be_visible(timeout=240_000)
     expect(ann.get_by_role("heading", name="Review the script before audio")).to_be_visible(
-        timeout=300_000)
+        timeout=600_000)
     intro = ann.locator(".review-line[data-kind=intro] textarea").first
     intro.fill(EDITED)
+    shot(ann, "studio-review")
     ann.get_by_role("button", name="Approve and narrate").click()
     state["stages_seen"] = set()
 
@@ -223,7 +224,7 @@ def test_make_a_short_video_and_prepare_it_for_instagram(ann: Page) -> None:
     ann.goto(f"/studio?sources={state['source_id']}")
     ann.get_by_label("Export").select_option("video")
     ann.get_by_label("Seconds").fill("10")
-    expect(ann.locator("#estimate")).to_contain_text("Voice cost: free", timeout=60_000)
+    expect(ann.locator("#estimate")).to_contain_text("Voice cost: free", timeout=240_000)
     expect(ann.get_by_role("button", name="Start")).to_be_enabled()
     ann.get_by_role("button", name="Start").click()
     expect(ann.get_by_role("heading", name="Making a video")).to_be_visible(timeout=120_000)
