@@ -505,6 +505,19 @@ def ground(run: Run, text: str, ids: list[int]) -> list[int] | None:
     return None if best is None else [best]
 
 
+_ENDED = re.compile(r"[.!?\u2026][\"'\u201d\u2019)\]]*$")
+_SENTENCE_END = re.compile(r"[.!?\u2026][\"'\u201d\u2019)\]]*(?=\s+[A-Z\u201c\"(])")
+
+
+def whole_sentences(text: str) -> str:
+    """The text without an unfinished last sentence (a reply cut at the schema's maxLength
+    or max_tokens ends mid-clause); a text with no sentence end is kept as it is."""
+    if not text or _ENDED.search(text):
+        return text
+    ends = list(_SENTENCE_END.finditer(text))
+    return text[:ends[-1].end()] if ends else text
+
+
 def finalize(run: Run, raw: list[ScriptLine]) -> tuple[list[Line], list[str]]:
     """Validated lines: hosts as speakers, citations as chunk ids, a quote from a cited passage.
 
@@ -518,7 +531,7 @@ def finalize(run: Run, raw: list[ScriptLine]) -> tuple[list[Line], list[str]]:
     lines: list[Line] = []
     for k, sl in enumerate(raw):
         marks = re.findall(r"P\d+", " ".join(_MARK.findall(sl.text)), re.I)
-        text = " ".join(_MARK.sub("", sl.text).split())
+        text = whole_sentences(" ".join(_MARK.sub("", sl.text).split()))
         if not text:
             continue
         ids = cites[k] or parse_pids(marks, n)[:3]

@@ -563,3 +563,16 @@ async def test_structured_mode_fallback(settings: Settings) -> None:
             assert ("function_calling" in llm._REFUSED.get(settings.llm_base_url or "", set())
                     ) == (mode != "envelope")
     llm._REFUSED.clear()
+
+
+def test_a_line_cut_mid_sentence_keeps_its_whole_sentences() -> None:
+    """A reply cut at the schema's maxLength (llama.cpp enforces it) or at max_tokens ends
+    mid-clause: the unfinished tail is not spoken."""
+    from agents.llm_writer import whole_sentences
+
+    cut = ("The corpus has rich metadata and abstracts. Full text is annotated with inline "
+           "mentions of citations, figures, and tables, each")
+    assert whole_sentences(cut) == "The corpus has rich metadata and abstracts."
+    assert whole_sentences("It has 8.1M papers.") == "It has 8.1M papers."
+    assert whole_sentences("no sentence end at all") == "no sentence end at all"
+    assert whole_sentences('They said "it works." Then it') == 'They said "it works."'
