@@ -93,7 +93,8 @@ def test_provenance_commands_on_artifact_and_source(made: dict[str, Any]) -> Non
     assert all(seg["chunks"] for seg in genealogy["segments"])
     assert lines(lic)[0]["artifact_id"] == art and "licences" in lines(lic)[0]
     assert "PaperMage" in lines(att)[0]["text"]
-    assert lines(imp)[0] == {"artifact_id": art, "derivative_works": [], "citing": []}
+    assert lines(imp)[0] == {"artifact_id": art, "derivative_works": [], "citing": [],
+                             "published": []}  # never published: no metrics, never 0
     assert [a["artifact_id"] for a in lines(made_from)] == [art]
     source_gen = lines(sgen)[0]
     assert source_gen["source"]["source_id"] == sid and source_gen["run"]["job_id"]
