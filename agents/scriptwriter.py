@@ -15,6 +15,7 @@ included) fills the target duration.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable
 
@@ -243,7 +244,12 @@ def fit_length(inp: WriterInput, build: Callable[[WriterInput, int], list[Line]]
 
 
 async def write_extractive(inp: WriterInput) -> WriterOutput:
-    """Offline writer: a grounded dialogue of source sentences, sized to the target length."""
+    """Offline writer: a grounded dialogue of source sentences, sized to the target length
+    (CPU work with embeddings: run off the event loop, so a server stays responsive)."""
+    return await asyncio.to_thread(_write_extractive, inp)
+
+
+def _write_extractive(inp: WriterInput) -> WriterOutput:
     from agents import dialogue
 
     cands = analyse(inp.passages, inp.brief.topic, pack(inp.brief.language))

@@ -17,6 +17,7 @@ job id) is LangGraph's `context_schema` (`agents.context.RunContext`), not state
 
 from __future__ import annotations
 
+import asyncio
 import operator
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -208,8 +209,9 @@ def writer_input(state: NarratedState, target: float | None = None) -> WriterInp
 async def ground(state: NarratedState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Score every line against its cited chunks; rewrite or drop unsupported lines."""
     inp = writer_input(state)
-    lines, stats = grounding.ground(state["draft"].lines, {p.chunk_id: p for p in inp.passages},
-                                    lang=pack(inp.brief.language))
+    lines, stats = await asyncio.to_thread(  # embeddings: off the event loop
+        grounding.ground, state["draft"].lines, {p.chunk_id: p for p in inp.passages},
+        lang=pack(inp.brief.language))
     if not lines:
         raise BadInput("no line of the script is supported by the sources")
     supports = [line.support or 0.0 for line in lines]
@@ -231,9 +233,9 @@ async def review(state: NarratedState) -> dict[str, Any]:
     if edits is None:
         return {"reviewed": True, "notes": ["script approved by the owner as written"]}
     edit = ScriptEdit.model_validate(edits)
-    lines = script_edits.apply_edits(state["lines"], edit,
-                                     {p.chunk_id: p for p in state["passages"]},
-                                     [h.name for h in state["plan"].hosts])
+    lines = await asyncio.to_thread(script_edits.apply_edits, state["lines"], edit,
+                                    {p.chunk_id: p for p in state["passages"]},
+                                    [h.name for h in state["plan"].hosts])
     changed = sum(1 for ln in lines if ln.meta.get("edited_by") == "owner")
     return {"lines": lines, "reviewed": True, "review_edit": edit,
             "notes": [f"script reviewed by the owner: {changed} line(s) edited, "

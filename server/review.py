@@ -10,6 +10,7 @@ edits (`resume_value`).
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -70,9 +71,9 @@ async def edit_script(settings: Settings, job_id: str, owner: str | None,
     """Check the owner's edits as the graph will apply them, then stage them for approval."""
     job = await _waiting(settings, job_id, owner)
     state = await _state(settings, job)
-    lines = script_edits.apply_edits(state["lines"], edit,
-                                     {p.chunk_id: p for p in state["passages"]},
-                                     [h.name for h in state["plan"].hosts])
+    lines = await asyncio.to_thread(script_edits.apply_edits, state["lines"], edit,
+                                    {p.chunk_id: p for p in state["passages"]},
+                                    [h.name for h in state["plan"].hosts])
     await objects(settings).put(edit_key(job_id), edit.model_dump_json().encode(),
                                 "application/json")
     return {"job_id": job_id, "lines": [ln.model_dump() for ln in lines],
