@@ -154,6 +154,21 @@ def test_image_upload_is_the_owners(stack: Stack) -> None:
         assert c.post("/api/assets", json={}).status_code == 415
 
 
+def test_translation_without_an_llm_is_refused_at_the_request(stack: Stack,
+                                                             made: dict[str, Any]) -> None:
+    """An English source asked in Spanish with no LLM to translate: refused, nothing started
+    (before the hard-delete test below removes the source)."""
+    with stack.client() as c:
+        for fmt in ("podcast", "video"):
+            body = {"format": fmt, "source_ids": [made["source_id"]],
+                    "parameters": {"language": "es"}}
+            res = c.post("/api/content/export", json=body)
+            assert res.status_code == 422, res.text
+            assert "translating needs an LLM" in res.text and "LIBRARIAN_LLM_BASE_URL" in res.text
+        body["parameters"] = {"language": "klingon"}
+        assert c.post("/api/content/export", json=body).status_code == 422
+
+
 def test_rest_hard_delete_cascades(stack: Stack, made: dict[str, str]) -> None:
     art, sid = made["artifact_id"], made["source_id"]
     with stack.client() as c:
@@ -182,12 +197,4 @@ def test_export_refusals_are_422_at_the_request(stack: Stack, made: dict[str, An
         body = {"format": "nope", "source_ids": ["x"], "parameters": {}}
         res = c.post("/api/content/export", json=body)
         assert res.status_code == 422 and "unknown format" in res.text
-        # an English source asked in Spanish with no LLM to translate: refused, nothing started
-        for fmt in ("podcast", "video"):
-            body = {"format": fmt, "source_ids": [made["source_id"]],
-                    "parameters": {"language": "es"}}
-            res = c.post("/api/content/export", json=body)
-            assert res.status_code == 422, res.text
-            assert "translating needs an LLM" in res.text and "LIBRARIAN_LLM_BASE_URL" in res.text
-        body["parameters"] = {"language": "klingon"}
-        assert c.post("/api/content/export", json=body).status_code == 422
+
